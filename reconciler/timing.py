@@ -1,0 +1,162 @@
+"""Timing: the API's time formats, the zones a trigger fires in, expiry, next fire times.
+
+zone_type 1 (and an absent zone_type, where the server's zone applies) reads
+times in the app's main-site zone (`site_timezone`). zone_type 2 fires in each
+device's own zone, so it is only over once the last zone on Earth (UTC-12) has
+passed the time; it is shown as "device-local".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reconciler.model import WEEKDAYS, Intelligent, Periodical, Single, Trigger
+
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
+_TIME_RE = re.compile(r"(\d{2}):(\d{2}):(\d{2})")
+LAST_ZONE = timezone(timedelta(hours=-12), "UTC-12")
+FIRST_ZONE = timezone(timedelta(hours=14), "UTC+14")
+ONE_YEAR = timedelta(days=366)
+# Enough to find three fire times of any valid periodical (month point 31 with
+# frequency 100 is the sparsest); bounds the work on absurd inputs.
+_MAX_DAYS_SCANNED = 366 * 10
+
+
+def parse_datetime(text: str) -> datetime:
+    """`yyyy-MM-dd HH:mm:ss`, exactly and real; naive. Raises ValueError saying why."""
+    match = _DATETIME_RE.fullmatch(text)
+    if not match:
+        raise ValueError(f'{text!r} is not yyyy-MM-dd HH:mm:ss (e.g. "2026-12-24 18:00:00")')
+    try:
+        # The constructor checks reality (no 2024-02-30, no 25:00:00) at a
+        # fraction of strptime's cost; naive on purpose: the zone depends on zone_type.
+        year, month, day, hour, minute, second = map(int, match.groups())
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date and time") from None
+
+
+def parse_time(text: str) -> time:
+    """`HH:mm:ss`, exactly and real (24-hour clock)."""
+    match = _TIME_RE.fullmatch(text)
+    if not match:
+        raise ValueError(f'{text!r} is not HH:mm:ss (e.g. "12:00:00")')
+    try:
+        hour, minute, second = map(int, match.groups())
+        return time(hour, minute, second)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real time of day") from None
+
+
+def zone(name: str) -> tzinfo:
+    """An IANA zone by name; ValueError naming it if unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as Asia/Singapore)"
+        ) from None
+
+
+def now_from_env(environ: dict[str, str] | None = None) -> datetime:
+    """RECONCILER_NOW (ISO 8601 with offset) if set, else the wall clock; always aware."""
+    value = (environ if environ is not None else dict(os.environ)).get("RECONCILER_NOW")
+    if not value:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"RECONCILER_NOW={value!r} is not ISO 8601") from None
+    if parsed.tzinfo is None:
+        raise ValueError(
+            f"RECONCILER_NOW={value!r} needs an offset, e.g. 2026-01-01T00:00:00+00:00"
+        )
+    return parsed
+
+
+def expiry_zone(zone_type: int | None, site: tzinfo) -> tzinfo:
+    """The zone whose clock decides when a time has passed everywhere it fires."""
+    return LAST_ZONE if zone_type == 2 else site
+
+
+def _local(text: str, zone_type: int | None, site: tzinfo) -> datetime:
+    return parse_datetime(text).replace(tzinfo=expiry_zone(zone_type, site))
+
+
+def last_moment(trigger: Trigger, site: tzinfo) -> datetime:
+    """The instant after which the trigger can never fire again."""
+    if isinstance(trigger, Single):
+        return _local(trigger.time, trigger.zone_type, site)
+    if isinstance(trigger, Periodical):
+        return _local(trigger.end, trigger.zone_type, site)
+    return _local(trigger.backup_time, None, site)
+
+
+def is_expired(trigger: Trigger, now: datetime, site: tzinfo) -> bool:
+    """True once the trigger's last moment has passed (the server drops it then)."""
+    return last_moment(trigger, site) <= now
+
+
+def _periodical_days(p: Periodical, first: date, last: date) -> Iterator[date]:
+    start = parse_datetime(p.start).date()
+    frequency = p.frequency or 1
+    points = set(p.point)
+    day = first
+    for _ in range(_MAX_DAYS_SCANNED):
+        if day > last:
+            return
+        if p.time_unit == "day":
+            ok = (day - start).days % frequency == 0
+        elif p.time_unit == "week":
+            weeks = (day - (start - timedelta(days=start.weekday()))).days // 7
+            ok = WEEKDAYS[day.weekday()] in points and weeks % frequency == 0
+        else:
+            months = (day.year - start.year) * 12 + day.month - start.month
+            # A date a month lacks (31 in April) is simply never reached.
+            ok = f"{day.day:02d}" in points and months % frequency == 0
+        if ok:
+            yield day
+        day += timedelta(days=1)
+
+
+def next_runs(trigger: Trigger, now: datetime, site: tzinfo, count: int = 3) -> list[datetime]:
+    """The next `count` fire times after `now`, as naive wall times of the zone it fires in."""
+    zone_type = trigger.zone_type
+    tz = expiry_zone(zone_type, site)
+    local_now = now.astimezone(tz).replace(tzinfo=None)
+    if isinstance(trigger, Single | Intelligent):
+        at = parse_datetime(trigger.time if isinstance(trigger, Single) else trigger.backup_time)
+        return [at] if at > local_now else []
+    start, end = parse_datetime(trigger.start), parse_datetime(trigger.end)
+    at_time = parse_time(trigger.time)
+    runs: list[datetime] = []
+    first = max(start, local_now).date()
+    for day in _periodical_days(trigger, first, end.date()):
+        candidate = datetime.combine(day, at_time)
+        if start <= candidate <= end and candidate > local_now:
+            runs.append(candidate)
+            if len(runs) == count:
+                break
+    return runs
+
+
+def describe_zone(zone_type: int | None, site_name: str) -> str:
+    if zone_type == 2:
+        return "device-local"
+    if zone_type is None:
+        return f"{site_name}, server zone assumed"
+    return site_name
+
+
+def format_runs(trigger: Trigger, now: datetime, site_name: str, count: int = 3) -> list[str]:
+    """Next fire times as text, each with the zone it fires in."""
+    label = describe_zone(trigger.zone_type, site_name)
+    return [
+        f"{at.strftime(DATETIME_FORMAT)} {label}"
+        for at in next_runs(trigger, now, zone(site_name), count)
+    ]
