@@ -7,9 +7,11 @@ nothing a user can cause ends in a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +20,17 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.apply import apply_plan, changes_to_make, check_checksum, check_still_valid
 from reconciler.config import Config, Target, load_config
 from reconciler.emulator.cli import emulator
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.errors import ConfigError, PlanRefused, ReconcilerError, StalePlan
+from reconciler.manager import compute_plan, open_client, read_desired
+from reconciler.plan import Plan
+from reconciler.render import render_json, render_markdown, render_text, summary_line
 from reconciler.timing import now_from_env
 from reconciler.validate import validate_target
+
+FORMATS = ("text", "markdown", "json")
 
 
 @dataclass
@@ -153,6 +161,185 @@ def validate(state: State, fmt: str) -> None:
             f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
         )
     if errors:
+        raise SystemExit(1)
+
+
+def render_plan(plan: Plan, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, colour=True)
+
+
+async def _plan(target: Target, when: datetime, resolve: str | None) -> Plan:
+    desired = read_desired(target, when)
+    async with open_client(target) as client:
+        plan, _ = await compute_plan(target, client, desired, when, resolve_duplicates=resolve)
+    return plan
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also save the plan as JSON, for `reconciler apply FILE`.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing would change, 2 when something would, 1 on error.",
+)
+@click.option("--force", is_flag=True, help="Do not refuse when a safety guard trips.")
+@click.option(
+    "--resolve-duplicates",
+    type=click.Choice(["keep-oldest"]),
+    help="Plan to delete all but the oldest of remote schedules sharing a name.",
+)
+@click.pass_obj
+def plan(
+    state: State,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    force: bool,
+    resolve_duplicates: str | None,
+) -> None:
+    """Show what apply would change: the files against the app's schedules.
+
+    The plan is printed first; then a safety guard may refuse it (exit 1).
+
+    Example: reconciler plan --format markdown --detailed-exitcode
+    """
+    target = state.target()
+    result = asyncio.run(_plan(target, now(), resolve_duplicates))
+    click.echo(render_plan(result, fmt), nl=False)
+    if out is not None:
+        out.write_text(render_json(result), encoding="utf-8")
+    result.raise_if_unsafe(force)
+    if detailed_exitcode and (result.has_changes or result.conflicts):
+        raise SystemExit(2)
+
+
+def _read_saved_plan(path: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise StalePlan(f"{path}: not a saved plan ({err})") from None
+    if not isinstance(saved, dict) or "checksum" not in saved:
+        raise StalePlan(f"{path}: not a saved plan (no checksum); make one with plan --out")
+    return saved
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    saved: dict[str, Any] | None
+    checksum: str | None
+    auto_approve: bool
+    force: bool
+    resolve_duplicates: str | None
+    verify: bool
+
+
+def _confirm(options: ApplyOptions, count: int) -> None:
+    if options.auto_approve or options.saved is not None or options.checksum is not None:
+        return  # a reviewed plan (file or checksum) is the approval
+    if not sys.stdin.isatty():
+        raise PlanRefused("no terminal to confirm on: pass --auto-approve, or apply a saved plan")
+    if not click.confirm(f"Apply these {count} change(s)?", default=False):
+        raise PlanRefused("not applied: declined at the prompt")
+
+
+async def _apply(target: Target, when: datetime, options: ApplyOptions) -> bool:
+    desired = read_desired(target, when)
+    async with open_client(target) as client:
+        plan, _ = await compute_plan(
+            target, client, desired, when, resolve_duplicates=options.resolve_duplicates
+        )
+        click.echo(render_text(plan, colour=True), nl=False)
+        if options.saved is not None:
+            check_still_valid(options.saved, plan)
+        if options.checksum is not None:
+            check_checksum(options.checksum, plan)
+        plan.raise_if_unsafe(options.force)
+        if plan.conflicts:
+            names = ", ".join(c.name for c in plan.conflicts)
+            raise PlanRefused(
+                f"{len(plan.conflicts)} name(s) shared by several remote schedules ({names}): "
+                "resolve them by hand or pass --resolve-duplicates keep-oldest"
+            )
+        count = changes_to_make(plan)
+        if count == 0:
+            click.echo("Nothing to do.")
+            return True
+        _confirm(options, count)
+        if sys.stdout.isatty():
+            with click.progressbar(length=count, label="Applying", file=sys.stderr) as bar:
+                report = await apply_plan(plan, client, lambda _: bar.update(1))
+            for outcome in report.failed:
+                click.echo(outcome.line())
+        else:
+            report = await apply_plan(plan, client, lambda o: click.echo(o.line()))
+        click.echo(report.summary())
+        if report.failed:
+            click.echo("Some changes failed: run apply again to finish the work.", err=True)
+            return False
+        if options.verify:
+            fresh, _ = await compute_plan(target, client, desired, when)
+            if fresh.has_changes or fresh.conflicts:
+                click.echo(
+                    f"verify: the app does not match the files yet: {summary_line(fresh)}", err=True
+                )
+                return False
+            click.echo("Verified: the app matches the files.")
+    return True
+
+
+@main.command()
+@click.argument(
+    "planfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--checksum", help="Apply only if the plan still has this checksum.")
+@click.option("--force", is_flag=True, help="Do not refuse when a safety guard trips.")
+@click.option(
+    "--resolve-duplicates",
+    type=click.Choice(["keep-oldest"]),
+    help="Delete all but the oldest of remote schedules sharing a name.",
+)
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Plan again afterwards and fail unless nothing is left to do.",
+)
+@click.pass_obj
+def apply(
+    state: State,
+    planfile: Path | None,
+    auto_approve: bool,
+    checksum: str | None,
+    force: bool,
+    resolve_duplicates: str | None,
+    verify: bool,
+) -> None:
+    """Make the app match the files: carry out the plan.
+
+    With PLANFILE (from plan --out) or --checksum, refuse unless the plan made
+    now is exactly the one reviewed. After a failure, run it again.
+
+    Example: reconciler plan --out plan.json && reconciler apply plan.json
+    """
+    options = ApplyOptions(
+        saved=_read_saved_plan(planfile) if planfile else None,
+        checksum=checksum,
+        auto_approve=auto_approve,
+        force=force,
+        resolve_duplicates=resolve_duplicates,
+        verify=verify,
+    )
+    if not asyncio.run(_apply(state.target(), now(), options)):
         raise SystemExit(1)
 
 

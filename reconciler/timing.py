@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reconciler.model import WEEKDAYS, Intelligent, Periodical, Single, Trigger
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-_DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
-_TIME_RE = re.compile(r"(\d{2}):(\d{2}):(\d{2})")
+# re.ASCII: \d would otherwise take any Unicode digit ("２０２６"), which the API does not.
+_DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})", re.ASCII)
+_TIME_RE = re.compile(r"(\d{2}):(\d{2}):(\d{2})", re.ASCII)
 LAST_ZONE = timezone(timedelta(hours=-12), "UTC-12")
 FIRST_ZONE = timezone(timedelta(hours=14), "UTC+14")
 ONE_YEAR = timedelta(days=366)
@@ -155,7 +156,8 @@ def describe_zone(zone_type: int | None, site_name: str) -> str:
 
 def format_runs(trigger: Trigger, now: datetime, site_name: str, count: int = 3) -> list[str]:
     """Next fire times as text, each with the zone it fires in."""
-    label = describe_zone(trigger.zone_type, site_name)
+    # Intelligent delivery has no zone_type: it is read in the main site's zone.
+    label = site_name if isinstance(trigger, Intelligent) else describe_zone(trigger.zone_type, site_name)
     return [
         f"{at.strftime(DATETIME_FORMAT)} {label}"
         for at in next_runs(trigger, now, zone(site_name), count)
