@@ -1,0 +1,135 @@
+"""No perpetual diff: for random valid desired sets, plan -> apply creates -> plan gives only noops.
+
+The desired sets are written the many ways YAML and the API allow (time_unit
+case, point case, order and duplicates, `point: []` / null / absent for day,
+key order), then loaded from real files, planned against an empty emulator,
+created through the real client, and planned again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconciler.api import RetryPolicy, ScheduleClient
+from reconciler.apply import apply_plan
+from reconciler.config import Target
+from reconciler.emulator import DEMO_APP, Settings, create_app
+from reconciler.emulator.transport import EmulatorTransport
+from reconciler.plan import Plan, make_plan
+from reconciler.validate import validate_target
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+names = st.text(
+    alphabet=st.sampled_from("abcxyzABC0129_推送定时"), min_size=1, max_size=12
+)
+cases = st.sampled_from([str.lower, str.upper, str.title])
+
+
+@st.composite
+def triggers(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["single", "day", "week", "month", "intelligent"]))
+    month = draw(st.integers(7, 12))
+    day = draw(st.integers(1, 28))
+    hour = draw(st.integers(0, 23))
+    zone_type = draw(st.sampled_from([1, 2]))
+    at = f"2026-{month:02d}-{day:02d} {hour:02d}:30:00"
+    if kind == "single":
+        return {"single": {"zone_type": zone_type, "time": at}}
+    if kind == "intelligent":
+        return {"intelligent": {"backup_time": at}}
+    periodical: dict[str, Any] = {
+        "start": "2026-06-02 00:00:00",
+        "end": f"2027-{month - 6:02d}-{day:02d} 00:00:00",
+        "time": f"{hour:02d}:15:00",
+        "zone_type": zone_type,
+    }
+    unit = kind
+    periodical["time_unit"] = draw(cases)(unit)
+    if unit == "day":
+        spelling = draw(st.sampled_from(["absent", "empty", "null"]))
+        if spelling == "empty":
+            periodical["point"] = []
+        elif spelling == "null":
+            periodical["point"] = None
+    elif unit == "week":
+        days = draw(st.lists(st.sampled_from(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]), min_size=1, max_size=9))
+        periodical["point"] = [draw(cases)(d) for d in days]
+    else:
+        dates = draw(st.lists(st.integers(1, 28), min_size=1, max_size=5))
+        periodical["point"] = [f"{d:02d}" for d in dates]
+    if draw(st.booleans()):
+        periodical["frequency"] = draw(st.integers(1, 3))
+    keys = list(periodical)
+    order = draw(st.permutations(keys))
+    return {"periodical": {k: periodical[k] for k in order}}
+
+
+@st.composite
+def desired_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
+    chosen = draw(st.lists(names, min_size=1, max_size=8, unique=True))
+    out = []
+    for name in chosen:
+        push: dict[str, Any] = {
+            "to": draw(st.sampled_from(["all", {"tag": ["vip"]}, {"registration_id": ["r1", "r2"]}])),
+            "body": {
+                "platform": draw(st.sampled_from(["all", "android", ["ios", "android"]])),
+                "notification": {"alert": draw(st.text(min_size=1, max_size=20))},
+            },
+        }
+        if draw(st.booleans()):
+            push["body"]["options"] = {"time_to_live": draw(st.integers(0, 86400))}
+        doc = {"name": name, "enabled": True, "trigger": draw(triggers()), "push": push}
+        keys = draw(st.permutations(list(doc)))
+        out.append({k: doc[k] for k in keys})
+    return out
+
+
+def write_files(root: Path, docs: list[dict[str, Any]]) -> None:
+    folder = root / "schedules.d"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.yaml"):
+        old.unlink()
+    # Half in one multi-document file, the rest one per file.
+    half = len(docs) // 2
+    (folder / "many.yaml").write_text(yaml.safe_dump_all(docs[:half], allow_unicode=True), encoding="utf-8")
+    for i, doc in enumerate(docs[half:]):
+        (folder / f"one_{i}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, default_flow_style=bool(i % 2)), encoding="utf-8")
+
+
+async def round_trip(target: Target) -> tuple[Plan, Plan]:
+    loaded, result = validate_target(target, NOW)
+    assert result.ok, [str(d) for d in result.diagnostics]
+    app = create_app(Settings(now=NOW))
+    client = ScheduleClient(
+        base_url="http://emulator.test",
+        app_key=DEMO_APP.key,
+        master_secret=DEMO_APP.secret,
+        transport=EmulatorTransport(app),
+        retry=RetryPolicy(base_delay=0.001, max_delay=0.01),
+    )
+    async with client:
+        first = make_plan(result.schedules, await client.list_schedules(), target, NOW)
+        report = await apply_plan(first, client)
+        assert not report.failed, [o.line() for o in report.failed]
+        second = make_plan(result.schedules, await client.list_schedules(), target, NOW)
+    return first, second
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=desired_sets())
+def test_applied_then_planned_again_is_all_noop(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
+    write_files(tmp_path, docs)
+    target = Target(name="prop", root=tmp_path)
+    first, second = asyncio.run(round_trip(target))
+    assert first.summary["create"] == len(docs)
+    assert {c.action for c in second.changes} == {"noop"}, [
+        (c.name, c.action, [d.data() for d in c.diff]) for c in second.changes if c.action != "noop"
+    ]
