@@ -7,6 +7,7 @@ overridden per target. A missing file means the defaults: one target,
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,19 +101,35 @@ def _target(name: str, root: Path, top: Mapping[str, Any], own: Mapping[str, Any
     return Target(name=name, root=root, **merged)
 
 
-def _error_at(file: str, positions: Mapping[str, tuple[int, int]], error: Any) -> ConfigError:
-    pointer = "".join(f"/{p}" for p in error.absolute_path)
+def _at(file: str, positions: Mapping[str, tuple[int, int]], pointer: str) -> str:
     while pointer not in positions and pointer:
         pointer = pointer.rsplit("/", 1)[0]
     line, column = positions.get(pointer, (1, 1))
-    if error.validator == "additionalProperties":
-        message = error.message.replace("Additional properties are not allowed", "unknown key")
+    return f"{file}:{line}:{column}"
+
+
+def _error_at(file: str, positions: Mapping[str, tuple[int, int]], error: Any) -> ConfigError:
+    pointer = "".join(f"/{p}" for p in error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        key = sorted(set(error.instance) - set(allowed))[0]
+        pointer += f"/{key}"
+        where = ".".join(str(p) for p in error.absolute_path) or "the file"
+        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        tip = f"; did you mean {hint[0]!r}?" if hint else f" (known: {', '.join(allowed)})"
+        message = f"unknown key {key!r} in {where}{tip}"
     elif error.validator == "not":
         message = "a target takes `endpoint:` or `region:`, not both"
     else:
         where = ".".join(str(p) for p in error.absolute_path) or "the file"
         message = f"{where}: {error.message}"
-    return ConfigError(f"{file}:{line}:{column}: error: {message}")
+        if (
+            error.validator == "type"
+            and error.validator_value == "boolean"
+            and isinstance(error.instance, str)
+        ):
+            message += " (write true or false; YAML 1.1 yes/no/on/off are strings here)"
+    return ConfigError(f"{_at(file, positions, pointer)}: error: {message}")
 
 
 def load_config(path: Path | None, cwd: Path) -> Config:
@@ -139,13 +156,20 @@ def load_config(path: Path | None, cwd: Path) -> Config:
         raise _error_at(file, positions, errors[0])
     root = config_path.parent
     raw_targets: Mapping[str, Any] = data.get("targets") or {"local": {"endpoint": "local"}}
-    targets = {name: _target(name, root, data, own) for name, own in raw_targets.items()}
+    targets: dict[str, Target] = {}
+    for name, own in raw_targets.items():
+        try:
+            targets[name] = _target(name, root, data, own)
+        except ConfigError as err:
+            raise ConfigError(f"{_at(file, positions, f'/targets/{name}')}: error: {err}") from None
     default = data.get("default_target") or ("local" if "local" in targets else sorted(targets)[0])
     if default not in targets:
-        raise ConfigError(f"{file}: error: default_target {default!r} is not among the targets")
+        where = _at(file, positions, "/default_target")
+        raise ConfigError(f"{where}: error: default_target {default!r} is not among the targets")
     for target in targets.values():
         try:
             zone(target.site_timezone)
         except ValueError as err:
-            raise ConfigError(f"{file}: error: target {target.name!r}: {err}") from None
+            where = _at(file, positions, f"/targets/{target.name}/site_timezone")
+            raise ConfigError(f"{where}: error: target {target.name!r}: {err}") from None
     return Config(config_path, root, default, targets)

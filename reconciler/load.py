@@ -10,6 +10,7 @@ non-string keys are errors rather than silent last-one-wins.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,8 +48,13 @@ for _tag, _regexp, _first in (
     _CoreLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
 # The empty plain scalar (`key:` with nothing after it) is null.
 _CoreLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+# `<<` resolves to the merge tag only so that _construct can refuse it by name;
+# without this it would silently become a key "<<".
+_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
 
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _SCALAR_TAGS = {
     _STR,
     "tag:yaml.org,2002:bool",
@@ -98,16 +104,22 @@ def escape(key: str) -> str:
 
 def _construct(node: yaml.Node, pointer: str, positions: dict[str, Position]) -> Any:
     positions.setdefault(pointer, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+        # `!!python/object/apply:… [args]`, `!!set {…}`, `!custom {…}`: the tag would be dropped.
+        raise _NodeError(node, f"unsupported YAML tag {node.tag!r}; write a plain list or mapping")
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE:
                 raise _NodeError(key_node, "YAML merge keys (<<) are not supported")
             key = _construct(key_node, pointer + "/<key>", {})
             if not isinstance(key, str):
-                raise _NodeError(
-                    key_node, f"mapping keys must be strings; quote {key_node.value!r}"
+                message = (
+                    f"mapping keys must be strings; quote {key_node.value!r}"
+                    if isinstance(key_node, yaml.ScalarNode)
+                    else "mapping keys must be strings, not a list or mapping"
                 )
+                raise _NodeError(key_node, message)
             if key in result:
                 raise _NodeError(key_node, f"duplicate key {key!r}")
             child = f"{pointer}/{escape(key)}"
@@ -117,6 +129,8 @@ def _construct(node: yaml.Node, pointer: str, positions: dict[str, Position]) ->
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, f"{pointer}/{i}", positions) for i, item in enumerate(node.value)]
     tag = node.tag
+    if tag == _MERGE:  # a plain `<<` anywhere but as a key is just the text
+        return node.value
     if tag not in _SCALAR_TAGS:
         raise _NodeError(node, f"unsupported YAML tag {tag!r}; write a plain or quoted value")
     text: str = node.value
@@ -149,9 +163,19 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
         mark = err.problem_mark or err.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = err.problem or err.context or "invalid YAML"
-        message = f"YAML syntax error: {problem}" + (
-            f" ({err.context})" if err.context and err.problem else ""
-        )
+        context = err.context if err.context and err.problem else ""
+        if context and err.context_mark and mark is not err.context_mark:
+            # The problem is often found lines after its cause (an unclosed `[` or quote).
+            start = err.context_mark
+            context += f" that starts at {start.line + 1}:{start.column + 1}"
+        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+        return [], [Diagnostic(file, line, column, "error", message)]
+    except yaml.reader.ReaderError as err:
+        # A character YAML does not allow (a control character): say where, on one line.
+        before = text[: err.position]
+        line, column = before.count("\n") + 1, err.position - before.rfind("\n")
+        char = f"U+{err.character:04X}" if isinstance(err.character, int) else repr(err.character)
+        message = f"YAML error: character {char} is not allowed in YAML text ({err.reason})"
         return [], [Diagnostic(file, line, column, "error", message)]
     except yaml.YAMLError as err:
         return [], [Diagnostic(file, 0, 0, "error", f"YAML error: {err}")]
@@ -183,14 +207,18 @@ def read_text(path: Path, file: str) -> tuple[str | None, Diagnostic | None]:
 
 def load_schedules(root: Path, pattern: str) -> LoadResult:
     """Every document of every file matching `pattern` under `root`, in sorted file order."""
-    paths = sorted(
-        (p for p in root.glob(pattern) if p.is_file()), key=lambda p: p.relative_to(root).as_posix()
+    # An absolute pattern globs from its anchor (Path.glob refuses one); a `../`
+    # pattern leaves root, so names are made relative with relpath, not relative_to.
+    base, relative = (
+        (Path(pattern[:1]), pattern[1:]) if pattern.startswith("/") else (root, pattern)
     )
+    named = {
+        Path(os.path.relpath(p, root)).as_posix(): p for p in base.glob(relative) if p.is_file()
+    }
     files: list[str] = []
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
-    for path in paths:
-        file = path.relative_to(root).as_posix()
+    for file, path in sorted(named.items()):
         files.append(file)
         text, problem = read_text(path, file)
         if problem is not None or text is None:

@@ -50,7 +50,8 @@ class ValidationResult:
 
 
 def _is_name_char(char: str) -> bool:
-    if char == "_" or ("0" <= char <= "9") or ("a" <= char.lower() <= "z"):
+    # isascii first: "K" (Kelvin sign) and "İ" lower-case into ASCII letters.
+    if char == "_" or (char.isascii() and char.isalnum()):
         return True
     # CJK ideographs: the unified blocks and their extensions, and compatibility ideographs.
     return unicodedata.name(char, "").startswith(
@@ -68,6 +69,8 @@ def name_problem(name: str) -> str | None:
     for index, char in enumerate(name):
         if not _is_name_char(char):
             shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
+            if not char.isascii() and char.isprintable():
+                shown += f" (U+{ord(char):04X})"  # "K" may be the Kelvin sign
             return (
                 f"may hold only CJK ideographs, ASCII letters, digits and underscore; "
                 f"found {shown} at position {index + 1}"
@@ -103,6 +106,10 @@ class _Checker:
         self.doc = doc
         self.name = name
         self.found: list[Diagnostic] = []
+        # (pointer of a mapping, known key) for every unknown key there that is a
+        # near miss of that known key: `notifcation` explains a missing
+        # `notification`, so the miss is not reported a second time.
+        self.hinted: set[tuple[str, str]] = set()
 
     def add(self, pointer: str, message: str, severity: str = "error") -> None:
         line, column = self.doc.position(pointer)
@@ -114,11 +121,25 @@ class _Checker:
 
     # --- schema ---------------------------------------------------------------------
 
+    def note_hints(self, errors: Sequence[ValidationError]) -> None:
+        for error in errors:
+            if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+                continue
+            schema: Any = error.schema
+            allowed = sorted(schema.get("properties", {}))
+            for key in set(error.instance) - set(allowed):
+                for hint in difflib.get_close_matches(key, allowed, n=1, cutoff=0.6):
+                    self.hinted.add((_pointer(error.absolute_path), hint))
+
     def schema_error(self, error: ValidationError) -> None:
         if error.validator in ("oneOf", "anyOf") and error.context:
             if isinstance(error.instance, dict):
+                # Drop the branches that fail on the shape itself (`to: {…}` is not
+                # the const "all"); keep what is wrong inside the mapping.
                 deeper = [
-                    e for e in error.context if e.validator != "type" and e.validator != "const"
+                    e
+                    for e in error.context
+                    if e.relative_path or (e.validator != "type" and e.validator != "const")
                 ]
                 if deeper:
                     from jsonschema.exceptions import best_match
@@ -145,6 +166,8 @@ class _Checker:
             return
         if kind == "required":
             missing = error.message.split("'")[1]
+            if (_pointer(path), missing) in self.hinted:
+                return  # the unknown key's "did you mean" already says it
             self.add(_pointer(path), f"{where} is missing {missing!r}")
             return
         if kind == "type":
@@ -170,7 +193,7 @@ class _Checker:
         if kind in ("minProperties", "maxProperties") and path == ["trigger"]:
             self.add(_pointer(path), "trigger needs exactly one of single, periodical, intelligent")
             return
-        if kind == "anyOf" and path[-1:] == ["to"]:
+        if kind in ("anyOf", "minProperties") and path[-1:] == ["to"]:
             self.add(
                 _pointer(path),
                 'push.to must be "all" or an audience (registration_id, tag, tag_and, tag_not, alias, live_activity_id, seg)',
@@ -287,7 +310,11 @@ class _Checker:
                     pointer, f"week point {point!r} must be one of {', '.join(WEEKDAYS)} (any case)"
                 )
             elif unit == "month":
-                if len(point) != 2 or not point.isdigit() or not 1 <= int(point) <= 31:
+                if (
+                    len(point) != 2
+                    or not (point.isascii() and point.isdigit())
+                    or not 1 <= int(point) <= 31
+                ):
                     self.add(pointer, f'month point {point!r} must be a two-digit date "01".."31"')
                 elif int(point) > 28:
                     self.add(
@@ -330,7 +357,9 @@ class _Checker:
 
     def check_push(self, push: Any) -> None:
         body = push.get("body") if isinstance(push, dict) else None
-        if isinstance(body, dict) and not body.get("notification") and not body.get("message"):
+        if not isinstance(body, dict) or body.get("notification") or body.get("message"):
+            return
+        if not {("/push/body", "notification"), ("/push/body", "message")} & self.hinted:
             self.add("/push/body", "push.body needs a notification or a message")
 
 
@@ -346,7 +375,9 @@ def validate_document(
             f"a schedule must be a mapping (name, enabled, trigger, push), not {_type_name(data)}",
         )
         return None, checker.found
-    for error in schema_checker("schedule.schema.json").errors(data):
+    schema_errors = list(schema_checker("schedule.schema.json").errors(data))
+    checker.note_hints(schema_errors)
+    for error in schema_errors:
         checker.schema_error(error)
     checker.check_name("name", data.get("name"), target.manage_prefix)
     if "previous_name" in data:
