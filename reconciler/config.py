@@ -94,7 +94,8 @@ def _target(name: str, root: Path, top: Mapping[str, Any], own: Mapping[str, Any
     if not merged.get("endpoint") and not merged.get("region"):
         raise ConfigError(f"target {name!r} needs `endpoint:` (a URL or local) or `region:`")
     if "safety" in merged:
-        merged["safety"] = Safety(**merged["safety"])
+        # Key by key: a target that tightens one threshold keeps the others.
+        merged["safety"] = Safety(**{**top.get("safety", {}), **own.get("safety", {})})
     for key in ("protect", "ignore_fields"):
         if key in merged:
             merged[key] = tuple(merged[key])

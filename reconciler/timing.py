@@ -23,8 +23,10 @@ _TIME_RE = re.compile(r"(\d{2}):(\d{2}):(\d{2})", re.ASCII)
 LAST_ZONE = timezone(timedelta(hours=-12), "UTC-12")
 FIRST_ZONE = timezone(timedelta(hours=14), "UTC+14")
 ONE_YEAR = timedelta(days=366)
-# Enough to find three fire times of any valid periodical (month point 31 with
-# frequency 100 is the sparsest); bounds the work on absurd inputs.
+# Bounds the work on absurd inputs: ten years of days. A window is meant to
+# span at most a year (longer is a warning), so only a schedule both longer
+# than ten years and sparser than three runs in them (month "31" every 100
+# months) shows fewer than three next runs.
 _MAX_DAYS_SCANNED = 366 * 10
 
 
@@ -123,6 +125,17 @@ def _periodical_days(p: Periodical, first: date, last: date) -> Iterator[date]:
         if ok:
             yield day
         day += timedelta(days=1)
+
+
+def first_run(p: Periodical) -> datetime | None:
+    """The first fire time within the window, or None if the window holds none."""
+    start, end = parse_datetime(p.start), parse_datetime(p.end)
+    at_time = parse_time(p.time)
+    for day in _periodical_days(p, start.date(), end.date()):
+        candidate = datetime.combine(day, at_time)
+        if start <= candidate <= end:
+            return candidate
+    return None
 
 
 def next_runs(trigger: Trigger, now: datetime, site: tzinfo, count: int = 3) -> list[datetime]:

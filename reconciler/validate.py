@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from reconciler.config import Target
 from reconciler.diagnostics import Diagnostic
 from reconciler.load import Document, LoadResult, load_schedules
-from reconciler.model import WEEKDAYS, Schedule, Source, schedule_from_json
+from reconciler.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
 from reconciler.schema import checker as schema_checker
-from reconciler.timing import ONE_YEAR, expiry_zone, parse_datetime, parse_time, zone
+from reconciler.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time, zone
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -401,7 +401,16 @@ def validate_document(
     if checker.failed:
         return None, checker.found
     line, column = doc.position("")
-    return schedule_from_json(data, Source(doc.file, line, column)), checker.found
+    schedule = schedule_from_json(data, Source(doc.file, line, column))
+    if isinstance(schedule.trigger, Periodical) and first_run(schedule.trigger) is None:
+        # The emulator answers 28105 (no push target for the set time); whether the
+        # real server refuses it too is not documented, so it is only a warning here.
+        checker.add(
+            "/trigger/periodical",
+            "the window from start to end holds no fire time: the API will likely refuse it (28105)",
+            "warning",
+        )
+    return schedule, checker.found
 
 
 def _unique(schedules: Sequence[Schedule]) -> list[Diagnostic]:
@@ -459,7 +468,13 @@ def validate_target(target: Target, now: datetime) -> tuple[LoadResult, Validati
     """Load the target's schedule files and validate them: the desired state, checked."""
     loaded = load_schedules(target.root, target.schedules)
     result = validate(loaded.documents, target, now)
-    everything = tuple(sorted(loaded.diagnostics + result.diagnostics))
+    declaring = {d.file for d in loaded.documents} | {d.file for d in loaded.diagnostics}
+    empty = tuple(
+        Diagnostic(file, 0, 0, "warning", "no schedule in this file")
+        for file in loaded.files
+        if file not in declaring
+    )
+    everything = tuple(sorted(loaded.diagnostics + result.diagnostics + empty))
     return loaded, ValidationResult(result.schedules, everything)
 
 

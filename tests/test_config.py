@@ -123,7 +123,8 @@ targets:
         50,
         "pushes/*.yaml",
     )
-    assert staging.safety == Safety(min_existing=3)  # a target's safety replaces the top one
+    # Key by key: the target tightens min_existing and keeps the top-level max_delete_percent.
+    assert staging.safety == Safety(max_delete_percent=10, min_existing=3)
 
 
 def test_root_is_the_config_files_directory(tmp_path: Path) -> None:

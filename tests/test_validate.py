@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -446,7 +446,10 @@ def test_month_points_unquoted_without_leading_zero_are_integers_and_refused() -
 @pytest.mark.parametrize("frequency", [1, 2, 100])
 def test_frequency_within_range(frequency: int) -> None:
     extra = f"\n    frequency: {frequency}"
-    assert messages(check(periodical(extra=extra))) == []
+    # Every 100th week leaves only the first week of the window, which holds no
+    # listed weekday here: valid, with the no-fire-time warning.
+    expected = ["warning"] if frequency == 100 else []
+    assert [d.severity for d in check(periodical(extra=extra)).diagnostics] == expected
 
 
 def test_periodical_span_over_one_year_is_a_warning() -> None:
@@ -599,3 +602,38 @@ def test_a_result_with_only_warnings_is_ok() -> None:
     result = check(single("2026-01-01 00:00:00", ""))
     assert result.ok
     assert {d.severity for d in result.diagnostics} == {"warning"}
+
+
+def test_a_periodical_window_without_any_fire_time_is_a_warning(tmp_path: Path) -> None:
+    folder = tmp_path / "schedules.d"
+    folder.mkdir()
+    (folder / "never.yaml").write_text(
+        "name: never\n"
+        "enabled: true\n"
+        "trigger:\n"
+        "  periodical:\n"
+        '    start: "2027-02-01 00:00:00"\n'
+        '    end: "2027-02-27 00:00:00"\n'
+        '    time: "09:00:00"\n'
+        "    time_unit: month\n"
+        '    point: ["30"]\n'
+        "    zone_type: 1\n"
+        "push: {to: all, body: {platform: all, notification: {alert: x}}}\n",
+        encoding="utf-8",
+    )
+    _, result = validate_target(Target(name="t", root=tmp_path), datetime(2026, 11, 21, tzinfo=UTC))
+    assert result.ok
+    assert [str(d) for d in result.diagnostics] == [
+        "schedules.d/never.yaml:4:3: warning: the window from start to end holds no fire time: "
+        "the API will likely refuse it (28105) (schedule never)",
+        "schedules.d/never.yaml:9:13: warning: month point '30': months without day 30 are skipped "
+        "(schedule never)",
+    ]
+
+
+def test_a_file_without_any_schedule_is_a_warning(tmp_path: Path) -> None:
+    folder = tmp_path / "schedules.d"
+    folder.mkdir()
+    (folder / "empty.yaml").write_text("# nothing here yet\n", encoding="utf-8")
+    _, result = validate_target(Target(name="t", root=tmp_path), datetime(2026, 11, 21, tzinfo=UTC))
+    assert [str(d) for d in result.diagnostics] == ["schedules.d/empty.yaml: warning: no schedule in this file"]
