@@ -1,0 +1,58 @@
+"""The EngageLab v4 Schedules API client: the reconciler's only door to the remote.
+
+Modules, one job each:
+
+- ``_client``: ScheduleClient, the public face; wires the pieces below together.
+- ``_http``: one attempt of one request (concurrency, rate limit, timing log, errors).
+- ``_retry``: RetryPolicy and the retry loop for idempotent requests (tenacity).
+- ``_listing``: reading a whole app consistently (pages, details, relisting).
+- ``_create``: the safe POST (look up before re-sending after an ambiguous failure).
+- ``_models``: RemoteSchedule and Run, and parsing the API's JSON into them.
+- ``_target``: base URLs by region, credentials from the environment.
+- ``errors``: the ApiError tree.
+"""
+
+from reconciler.api._client import ScheduleClient
+from reconciler.api._models import RemoteSchedule, Run
+from reconciler.api._retry import RetryPolicy
+from reconciler.api._target import REGIONS, base_url_for, credentials_from_env
+from reconciler.api.errors import (
+    ApiError,
+    AuthenticationFailed,
+    ConnectionFailed,
+    CreateAmbiguous,
+    InvalidRequest,
+    ListingUnstable,
+    MalformedResponse,
+    MissingCredentials,
+    NoPushTarget,
+    RateLimited,
+    ScheduleNotFound,
+    ServerError,
+    ServiceUnavailable,
+    TargetConfigError,
+)
+
+__all__ = [
+    "REGIONS",
+    "ApiError",
+    "AuthenticationFailed",
+    "ConnectionFailed",
+    "CreateAmbiguous",
+    "InvalidRequest",
+    "ListingUnstable",
+    "MalformedResponse",
+    "MissingCredentials",
+    "NoPushTarget",
+    "RateLimited",
+    "RemoteSchedule",
+    "RetryPolicy",
+    "Run",
+    "ScheduleClient",
+    "ScheduleNotFound",
+    "ServerError",
+    "ServiceUnavailable",
+    "TargetConfigError",
+    "base_url_for",
+    "credentials_from_env",
+]

@@ -1,0 +1,170 @@
+"""ScheduleClient: the reconciler's one door to the schedules of one EngageLab app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from reconciler.api._create import create_once
+from reconciler.api._http import Session
+from reconciler.api._listing import LIST_PATH, detail_path, list_app
+from reconciler.api._models import (
+    RemoteSchedule,
+    Run,
+    runs_from_json,
+    schedule_from_json,
+    unwrap_detail,
+)
+from reconciler.api._retry import RetryPolicy, call_with_retries
+from reconciler.api.errors import ApiError, ScheduleNotFound
+
+
+class ScheduleClient:
+    """Async client of the v4 Schedules API: one connection pool, polite and fault-tolerant.
+
+    Use as ``async with ScheduleClient(...) as client:``. At most ``concurrency``
+    requests are in flight and at most ``rate_limit`` leave per second; GET, PUT and
+    DELETE are retried per ``retry``; POST is made safe by ``_create``. Every failure
+    is an ``ApiError``; no httpx exception and no credential ever leaves it.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        app_key: str,
+        master_secret: str,
+        concurrency: int = 32,
+        rate_limit: float = 400,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen, so sharing it is safe)
+        credential_names: tuple[str, str] = ("ENGAGELAB_APP_KEY", "ENGAGELAB_MASTER_SECRET"),
+    ) -> None:
+        self._settings: dict[str, Any] = {
+            "base_url": base_url,
+            "app_key": app_key,
+            "master_secret": master_secret,
+            "concurrency": concurrency,
+            "rate_limit": rate_limit,
+            "transport": transport,
+            "timeout": timeout,
+            "credential_names": credential_names,
+            "retry_after_cap": retry.retry_after_cap,
+        }
+        self._retry = retry
+        self._base_url = base_url
+        # Built on entering, inside the event loop the semaphore and limiter belong to.
+        self._session: Session | None = None
+
+    def __repr__(self) -> str:
+        return f"ScheduleClient(base_url={self._base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        self._session = Session(**self._settings)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.aclose()
+            self._session = None
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self._session.sent if self._session else 0
+
+    @property
+    def _open(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use ScheduleClient as 'async with ScheduleClient(...) as client'")
+        return self._session
+
+    # -- plumbing -----------------------------------------------------------------
+
+    async def _get(self, path: str) -> Any:
+        session = self._open
+
+        async def attempt(_: int) -> Any:
+            return await session.send("GET", path)
+
+        return await call_with_retries(self._retry, f"GET {path}", attempt)
+
+    async def _pause(self, attempt: int) -> None:
+        await asyncio.sleep(self._retry.delay(attempt))
+
+    async def _find_by_name(self, name: str) -> list[RemoteSchedule]:
+        def wanted(entry: Mapping[str, Any]) -> bool:
+            return entry.get("name") == name
+
+        return await list_app(self._get, pause=self._pause, wanted=wanted)
+
+    # -- the API ------------------------------------------------------------------
+
+    async def list_schedules(self) -> list[RemoteSchedule]:
+        """Every unexpired schedule of the app, complete, in creation order.
+
+        Raises ListingUnstable if the app keeps changing while it is read.
+        """
+        return await list_app(self._get, pause=self._pause)
+
+    async def get_schedule(self, schedule_id: str) -> RemoteSchedule:
+        """One schedule by id (position -1: a lone schedule has no place in a listing)."""
+        path = detail_path(schedule_id)
+        detail = unwrap_detail(await self._get(path), schedule_id, where=f"GET {path}")
+        if detail is None:
+            raise ScheduleNotFound(
+                "the schedule does not exist (an empty answer)", method="GET", path=path
+            )
+        return schedule_from_json(detail, position=-1, where=f"GET {path}")
+
+    async def create_schedule(self, body: Mapping[str, Any]) -> str:
+        """Create a schedule and return its id; never creates two (see ``_create``)."""
+        return await create_once(
+            body, send=self._open.send, find_by_name=self._find_by_name, policy=self._retry
+        )
+
+    async def update_schedule(self, schedule_id: str, body: Mapping[str, Any]) -> None:
+        """Replace a schedule's name, enabled, trigger and push (the API has no partial PUT)."""
+        session = self._open
+        path = detail_path(schedule_id)
+        # A full-replacement PUT is idempotent, so it is retried like a GET.
+        payload = dict(body)
+
+        async def attempt(_: int) -> None:
+            await session.send("PUT", path, payload)
+
+        await call_with_retries(self._retry, f"PUT {path}", attempt)
+
+    async def delete_schedule(self, schedule_id: str) -> None:
+        """Delete a schedule; a 404 after an earlier, unanswered attempt means it is done."""
+        session = self._open
+        path = detail_path(schedule_id)
+
+        async def attempt(number: int) -> None:
+            gone: ApiError | None = None
+            try:
+                await session.send("DELETE", path)
+            except ScheduleNotFound as not_found:
+                gone = not_found
+            if gone is not None and number == 1:
+                raise gone
+            # number > 1: an earlier attempt failed in transit, most likely after the
+            # server deleted it; the goal (no such schedule) holds either way.
+
+        await call_with_retries(self._retry, f"DELETE {path}", attempt)
+
+    async def msg_ids(self, schedule_id: str) -> list[Run]:
+        """The runs of a schedule: each execution's msg_id, error and time."""
+        path = f"{LIST_PATH}/{quote(schedule_id, safe='')}/msg-ids"
+        return runs_from_json(await self._get(path), where=f"GET {path}")

@@ -1,0 +1,217 @@
+"""Read a whole app as one consistent, complete, creation-ordered list of schedules.
+
+The API pages 50 schedules at a time by creation time, and someone else may create
+or delete while we read; a delete shifts every later entry one page up, so a naive
+reader skips one schedule or sees one twice. So one listing attempt:
+
+1. reads page 1, which tells ``total_count`` and ``total_pages``;
+2. reads pages 2..N concurrently, and as each page arrives, fetches the details of
+   its entries that carry only ``schedule_id``/``name``/``enabled`` (pipelining the
+   two phases; the client's semaphore and rate limiter keep it polite);
+3. de-duplicates by ``schedule_id`` (first occurrence wins: creation order is kept).
+
+It is trusted only if every page reported page 1's ``total_count``, the unique ids
+number exactly that, and no listed schedule vanished (404) before its details came.
+Otherwise the app moved under us: read it all again, a bounded number of times,
+then raise ``ListingUnstable``. Details are not carried over between attempts: a
+schedule changed between attempts would otherwise mix two moments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from reconciler.api._models import RemoteSchedule, is_complete, schedule_from_json, unwrap_detail
+from reconciler.api.errors import ApiError, ListingUnstable, MalformedResponse, ScheduleNotFound
+
+log = logging.getLogger("reconciler.api")
+
+LIST_PATH = "/v4/schedules"
+PAGE_SIZE = 50
+#: The first listing plus three more when the app moves under us.
+LIST_ATTEMPTS = 4
+
+Fetch = Callable[[str], Awaitable[Any]]
+Wanted = Callable[[Mapping[str, Any]], bool]
+
+
+def detail_path(schedule_id: str) -> str:
+    return f"{LIST_PATH}/{quote(schedule_id, safe='')}"
+
+
+class _Moved(Exception):
+    """The app changed during this attempt (internal: never leaves this module)."""
+
+
+@dataclass(frozen=True)
+class _Page:
+    number: int
+    total_count: int
+    total_pages: int
+    entries: tuple[Mapping[str, Any], ...]
+
+
+def _int_field(data: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedResponse(f"{where}: {key} is not an integer")
+    return value
+
+
+def _parse_page(data: Any, number: int) -> _Page:
+    where = f"GET {LIST_PATH}?page={number}"
+    if not isinstance(data, Mapping):
+        raise MalformedResponse(f"{where}: expected an object with total_count and schedules")
+    total_count = _int_field(data, "total_count", where)
+    if total_count is None:
+        raise MalformedResponse(f"{where}: no total_count")
+    total_pages = _int_field(data, "total_pages", where)
+    if total_pages is None:
+        total_pages = math.ceil(total_count / PAGE_SIZE)
+    schedules = data.get("schedules") or []
+    if not isinstance(schedules, list):
+        raise MalformedResponse(f"{where}: schedules is not an array")
+    for entry in schedules:
+        if not isinstance(entry, Mapping):
+            raise MalformedResponse(f"{where}: a schedules entry is not an object")
+        if not isinstance(entry.get("schedule_id"), str) or not entry["schedule_id"]:
+            raise MalformedResponse(f"{where}: an entry without a schedule_id")
+    return _Page(number, total_count, total_pages, tuple(schedules))
+
+
+async def _attempt(fetch: Fetch, wanted: Wanted) -> list[RemoteSchedule]:
+    first = _parse_page(await fetch(f"{LIST_PATH}?page=1"), 1)
+    pages: dict[int, tuple[Mapping[str, Any], ...]] = {1: first.entries}
+    details: dict[str, Mapping[str, Any]] = {}
+    requested: set[str] = set()
+
+    async def get_detail(schedule_id: str) -> None:
+        path = detail_path(schedule_id)
+        try:
+            data = await fetch(path)
+        except ScheduleNotFound:
+            raise _Moved(f"schedule {schedule_id} was deleted while listing") from None
+        detail = unwrap_detail(data, schedule_id, where=f"GET {path}")
+        if detail is None:
+            raise _Moved(f"schedule {schedule_id} was deleted while listing")
+        details[schedule_id] = detail
+
+    async with asyncio.TaskGroup() as group:
+
+        def complete(entries: tuple[Mapping[str, Any], ...]) -> None:
+            for entry in entries:
+                schedule_id: str = entry["schedule_id"]
+                if schedule_id in requested or is_complete(entry) or not wanted(entry):
+                    continue
+                requested.add(schedule_id)
+                group.create_task(get_detail(schedule_id))
+
+        async def get_page(number: int) -> None:
+            page = _parse_page(await fetch(f"{LIST_PATH}?page={number}"), number)
+            if page.total_count != first.total_count:
+                raise _Moved(
+                    f"total_count moved from {first.total_count} to {page.total_count} "
+                    f"between page 1 and page {number}"
+                )
+            pages[number] = page.entries
+            complete(page.entries)
+
+        # Pages first: the semaphore is FIFO, and a moved count is best seen early.
+        for number in range(2, first.total_pages + 1):
+            group.create_task(get_page(number))
+        complete(first.entries)
+
+    ordered: dict[str, Mapping[str, Any]] = {}
+    for number in sorted(pages):
+        for entry in pages[number]:
+            ordered.setdefault(entry["schedule_id"], entry)
+    if len(ordered) != first.total_count:
+        raise _Moved(
+            f"{len(ordered)} distinct schedules listed but total_count is {first.total_count}"
+        )
+    result: list[RemoteSchedule] = []
+    for position, (schedule_id, entry) in enumerate(ordered.items()):
+        if not wanted(entry):
+            continue
+        where = f"GET {detail_path(schedule_id)}"
+        if is_complete(entry):
+            result.append(schedule_from_json(entry, position=position, where=where))
+        else:
+            result.append(
+                schedule_from_json(
+                    details[schedule_id], position=position, summary=entry, where=where
+                )
+            )
+    return result
+
+
+def _everything(entry: Mapping[str, Any]) -> bool:
+    return True
+
+
+async def list_app(
+    fetch: Fetch,
+    *,
+    pause: Callable[[int], Awaitable[None]],
+    wanted: Wanted = _everything,
+    attempts: int = LIST_ATTEMPTS,
+) -> list[RemoteSchedule]:
+    """The whole app (or the entries ``wanted`` picks), complete and in creation order.
+
+    ``fetch(path)`` GETs a path with the client's retries and returns the parsed JSON;
+    ``pause(n)`` waits before listing attempt ``n + 1``. Positions always count every
+    listed schedule, wanted or not.
+    """
+    reason = ""
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            log.info(
+                "the app changed while being listed (%s); listing again (attempt %d of %d)",
+                reason,
+                attempt,
+                attempts,
+            )
+            await pause(attempt - 1)
+        outcome: list[RemoteSchedule] | None = None
+        failure: ApiError | None = None
+        try:
+            outcome = await _attempt(fetch, wanted)
+        except _Moved as moved:
+            reason = str(moved)
+        except BaseExceptionGroup as group:
+            leaves = _leaves(group)
+            if any(not isinstance(leaf, ApiError | _Moved) for leaf in leaves):
+                raise  # a bug, not a remote's doing: show it as it is
+            # A request that failed for good outweighs a moved app: listing again
+            # would meet the same failure.
+            failure = next((leaf for leaf in leaves if isinstance(leaf, ApiError)), None)
+            reason = next((str(leaf) for leaf in leaves if isinstance(leaf, _Moved)), "")
+        if outcome is not None:
+            return outcome
+        if failure is not None:
+            # Raised outside the handler, so the task group is not its context.
+            raise failure
+    raise ListingUnstable(
+        f"the app kept changing while being listed ({attempts} attempts; last: {reason}); "
+        "try again when no one else is changing it",
+        method="GET",
+        path=LIST_PATH,
+    )
+
+
+def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
+    found: list[BaseException] = []
+    for item in group.exceptions:
+        if isinstance(item, BaseExceptionGroup):
+            found.extend(_leaves(item))
+        else:
+            found.append(item)
+    return found
