@@ -240,6 +240,95 @@ def plan(
         raise SystemExit(2)
 
 
+async def _import(target: Target, directory: Path, overwrite: bool) -> tuple[list[Path], list[str]]:
+    from reconciler.importer import plan_files, write_files
+    from reconciler.manager import open_client
+
+    async with open_client(target) as client:
+        remote = await client.list_schedules()
+    files, warnings = plan_files(remote, directory, target.root, target.manage_prefix)
+    return write_files(files, target.root, overwrite), warnings
+
+
+@main.command("import")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the files (default: the fixed part of the schedules glob).")
+@click.option("--overwrite", is_flag=True, help="Replace files that already exist.")
+@click.pass_obj
+def import_(state: State, directory: Path | None, overwrite: bool) -> None:
+    """Write the app's managed schedules as YAML files: the start of a repo.
+
+    One file per schedule, named after it, times quoted, the schema modeline
+    on top. Planning right after an import shows nothing to do.
+
+    Example: reconciler --target prod import --dir schedules.d
+    """
+    import asyncio
+
+    from reconciler.importer import default_dir
+
+    target = state.target()
+    folder = target.root / (directory or Path(default_dir(target.schedules)))
+    written, warnings = asyncio.run(_import(target, folder, overwrite))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for path in written:
+        click.echo(f"wrote {path.relative_to(target.root)}")
+    click.echo(f"Imported {len(written)} schedule(s) into {folder.relative_to(target.root) if folder.is_relative_to(target.root) else folder}.")
+
+
+async def _history(target: Target, ref: str) -> tuple[str, str, list[Any]]:
+    from reconciler.manager import open_client
+
+    async with open_client(target) as client:
+        remote = await client.list_schedules()
+        matches = [r for r in remote if r.name == ref]
+        if len(matches) > 1:
+            ids = ", ".join(r.schedule_id for r in matches)
+            raise PlanRefused(f"several remote schedules are named {ref!r} ({ids}): pass an id")
+        if matches:
+            found = matches[0]
+            return found.name, found.schedule_id, await client.msg_ids(found.schedule_id)
+        by_id = [r for r in remote if r.schedule_id == ref]
+        if by_id:
+            return by_id[0].name, ref, await client.msg_ids(ref)
+        try:
+            # Expired schedules leave the list but keep their runs: an id still works.
+            return ref, ref, await client.msg_ids(ref)
+        except ReconcilerError:
+            raise ConfigError(
+                f"no active remote schedule is named {ref!r}; an expired one leaves the list, "
+                "so pass its schedule id instead"
+            ) from None
+
+
+@main.command()
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def history(state: State, name: str, fmt: str) -> None:
+    """Show the runs of one schedule (its msg-ids), newest first.
+
+    NAME is the schedule's name, or its schedule id (an expired schedule
+    leaves the list, but its runs stay readable by id). Failed runs show the
+    error code and its meaning.
+
+    Example: reconciler history weekly_digest --format json
+    """
+    import asyncio
+
+    from reconciler import history as runs_view
+    from reconciler.timing import zone
+
+    target = state.target()
+    found_name, schedule_id, runs = asyncio.run(_history(target, name))
+    site = zone(target.site_timezone)
+    if fmt == "json":
+        click.echo(json.dumps(runs_view.render_json(found_name, schedule_id, runs, site), indent=2, ensure_ascii=False))
+    else:
+        click.echo(runs_view.render_text(found_name, schedule_id, runs, site, target.site_timezone), nl=False)
+
+
 def _read_saved_plan(path: Path) -> dict[str, Any]:
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))

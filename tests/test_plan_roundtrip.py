@@ -105,7 +105,7 @@ def write_files(root: Path, docs: list[dict[str, Any]]) -> None:
 
 
 async def round_trip(target: Target) -> tuple[Plan, Plan]:
-    loaded, result = validate_target(target, NOW)
+    _loaded, result = validate_target(target, NOW)
     assert result.ok, [str(d) for d in result.diagnostics]
     app = create_app(Settings(now=NOW))
     client = ScheduleClient(

@@ -67,7 +67,9 @@ def test_markdown_has_marker_table_warning_and_details() -> None:
     md = render_markdown(plan)
     assert md.splitlines()[0] == "<!-- reconciler-plan target=test -->"
     assert "| 1 | 1 | 1 | 1 | 1 | 1 | 1 |" in md
-    assert "> [!WARNING]" in md and "**deletes 1**" in md and "**replaces 1**" in md
+    assert "> [!WARNING]" in md
+    assert "**deletes 1**" in md
+    assert "**replaces 1**" in md
     assert "> [!CAUTION]" in md
     assert md.count("<details><summary>") == 6  # every change but the noop
     assert md.count("</details>") == 6
