@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.api._create import create_once
+from reconciler.api._create import NameFinder, create_once
 from reconciler.api._http import Session
 from reconciler.api._listing import LIST_PATH, detail_path, list_app
 from reconciler.api._models import (
@@ -61,6 +61,7 @@ class ScheduleClient:
         self._base_url = base_url
         # Built on entering, inside the event loop the semaphore and limiter belong to.
         self._session: Session | None = None
+        self._finder = NameFinder()
 
     def __repr__(self) -> str:
         return f"ScheduleClient(base_url={self._base_url!r})"
@@ -103,12 +104,6 @@ class ScheduleClient:
     async def _pause(self, attempt: int) -> None:
         await asyncio.sleep(self._retry.delay(attempt))
 
-    async def _find_by_name(self, name: str) -> list[RemoteSchedule]:
-        def wanted(entry: Mapping[str, Any]) -> bool:
-            return entry.get("name") == name
-
-        return await list_app(self._get, pause=self._pause, wanted=wanted)
-
     # -- the API ------------------------------------------------------------------
 
     async def list_schedules(self) -> list[RemoteSchedule]:
@@ -130,9 +125,7 @@ class ScheduleClient:
 
     async def create_schedule(self, body: Mapping[str, Any]) -> str:
         """Create a schedule and return its id; never creates two (see ``_create``)."""
-        return await create_once(
-            body, send=self._open.send, find_by_name=self._find_by_name, policy=self._retry
-        )
+        return await create_once(body, send=self._open.send, finder=self._finder, policy=self._retry)
 
     async def update_schedule(self, schedule_id: str, body: Mapping[str, Any]) -> None:
         """Replace a schedule's name, enabled, trigger and push (the API has no partial PUT)."""

@@ -10,7 +10,8 @@ behind which the work was in fact done. So the client never blindly sends it aga
 * 429 means "not done, come back later": wait (at least Retry-After) and send again.
   So does a connection that was never made (refused, connect timeout): nothing left.
 * An ambiguous failure (no answer, a timeout, a protocol error, any 5xx including
-  28203) means "maybe done". The client then reads the app (a consistent listing, with
+  28203) means "maybe done". The client then looks the name up (``NameFinder``: a
+  scan of the app that needs no stable app, see ``_listing.scan_for_names``, with
   details for the schedules of that name only) and compares ``name``, ``enabled``,
   ``trigger`` and ``push`` of each schedule of that name with what it sent, as plain
   JSON:
@@ -28,6 +29,14 @@ The reconciler only creates names that did not exist when it planned, so "a sche
 of that name with our exact payload" appearing right after our POST is ours. Two
 writers posting the same name and payload at the same moment would share one
 schedule, which is the outcome both wanted.
+
+Why not the consistent listing (``list_app``): during an apply our own creates and
+deletes (up to ``concurrency`` in flight) keep changing the app, so a listing that
+insists on a stable ``total_count`` keeps failing, and the create with it. The scan
+only promises to see every schedule that exists throughout it, and that is all the
+look-up needs: a committed POST exists before the look-up is asked for, and nobody
+else knows its id to delete it. Look-ups that overlap share scans, so a burst of
+failed POSTs costs a few scans, not one listing each.
 """
 
 from __future__ import annotations
@@ -38,8 +47,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from reconciler.api._listing import Fetch, scan_for_names
 from reconciler.api._models import BODY_KEYS, RemoteSchedule
-from reconciler.api._retry import RetryPolicy, gave_up
+from reconciler.api._retry import RetryPolicy, call_with_retries, gave_up
 from reconciler.api.errors import (
     ApiError,
     ConnectionFailed,
@@ -56,6 +66,64 @@ CREATE_PATH = "/v4/schedules"
 
 Send = Callable[[str, str, Any], Awaitable[Any]]
 FindByName = Callable[[str], Awaitable[list[RemoteSchedule]]]
+
+
+class NameFinder:
+    """Look names up for the safe POST, concurrent look-ups sharing scans (single flight).
+
+    A look-up may only be answered by a scan that *started after* it was asked for:
+    it is asked for after its POST failed, so only such a scan is sure to find the
+    POST's schedule if it was committed. So: a request joins the queue; whenever no
+    scan is running and the queue is not empty, a scan starts and takes the whole
+    queue with it, in one step and before its first request. Everyone it answers
+    therefore asked before it started; whoever asks while it runs waits in the new
+    queue for the next one. One scan at a time, one driver task running them.
+
+    ``asked`` counts the look-ups asked for, ``scans`` the scans started (the point of
+    sharing is that the second stays far below the first).
+    """
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[str, asyncio.Future[list[RemoteSchedule]]]] = []
+        self._driver: asyncio.Task[None] | None = None
+        self.asked = 0
+        self.scans = 0
+
+    async def find(self, name: str, fetch: Fetch) -> list[RemoteSchedule]:
+        """The schedules named ``name`` (see ``scan_for_names`` for what is promised)."""
+        answer: asyncio.Future[list[RemoteSchedule]] = asyncio.get_running_loop().create_future()
+        self._queue.append((name, answer))
+        self.asked += 1
+        if self._driver is None:
+            self._driver = asyncio.create_task(self._drive(fetch))
+        return await answer
+
+    async def _drive(self, fetch: Fetch) -> None:
+        # Any requester's fetch will do: they all belong to the same session.
+        batch: list[tuple[str, asyncio.Future[list[RemoteSchedule]]]] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                self.scans += 1
+                try:
+                    found = await scan_for_names(fetch, {name for name, _ in batch})
+                except Exception as failed:  # an ApiError, or a bug: each requester sees it
+                    for _, answer in batch:
+                        if not answer.done():  # done: its requester was cancelled
+                            answer.set_exception(failed)
+                    continue
+                for name, answer in batch:
+                    if not answer.done():
+                        answer.set_result(list(found[name]))
+        except BaseException:
+            # Cancelled (the loop is closing): nobody may be left waiting for ever.
+            for _, answer in batch + self._queue:
+                answer.cancel()
+            self._queue = []
+            raise
+        finally:
+            # No await between the empty-queue check and here: no request slips past.
+            self._driver = None
 
 
 def _plain(value: Any) -> Any:
@@ -79,10 +147,21 @@ async def create_once(
     body: Mapping[str, Any],
     *,
     send: Send,
-    find_by_name: FindByName,
     policy: RetryPolicy,
+    finder: NameFinder,
 ) -> str:
-    """POST ``body`` and return the new schedule's id, never making two (see module doc)."""
+    """POST ``body`` and return the new schedule's id, never making two (see module doc).
+
+    The look-up is ``finder`` (one per client, so that concurrent creates share
+    scans), reading with ``send`` and retrying GETs per ``policy``.
+    """
+
+    async def fetch(path: str) -> Any:
+        return await call_with_retries(policy, f"GET {path}", lambda _: send("GET", path, None))
+
+    async def find(wanted: str) -> list[RemoteSchedule]:
+        return await finder.find(wanted, fetch)
+
     name = body.get("name")
     payload = _plain(body)
     last: ApiError | None = None
@@ -121,7 +200,7 @@ async def create_once(
             name,
             failure.explanation,
         )
-        adopted = await _look_up(body, failure, find_by_name, attempt)
+        adopted = await _look_up(body, failure, find, attempt)
         if adopted is not None:
             return adopted
     assert last is not None

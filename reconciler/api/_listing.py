@@ -15,6 +15,9 @@ number exactly that, and no listed schedule vanished (404) before its details ca
 Otherwise the app moved under us: read it all again, a bounded number of times,
 then raise ``ListingUnstable``. Details are not carried over between attempts: a
 schedule changed between attempts would otherwise mix two moments.
+
+``scan_for_names`` answers a smaller question that needs no stable app: which
+schedules of some names exist (used by the safe POST's look-up, see its docstring).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -214,4 +217,91 @@ def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
             found.extend(_leaves(item))
         else:
             found.append(item)
+    return found
+
+
+async def scan_for_names(fetch: Fetch, names: Collection[str]) -> dict[str, list[RemoteSchedule]]:
+    """The schedules named one of ``names``, read while the app may change; by name.
+
+    Reads page 1 (to learn ``total_pages`` = T), then pages T, T-1, ..., 1, one after
+    the other, each request leaving only after the previous answer came.
+
+    Guarantee: every schedule that exists from before the first read until after the
+    last one is seen at least once, whatever is created or deleted meanwhile. Why:
+    the list is in creation order, so while a schedule S exists its index can only
+    fall (a create appends after it, a delete before it moves it up by one, a delete
+    after it or an update leaves it alone), and so can its page, ``pg(t)``. Let
+    ``f(k)`` be S's page when page k is read. S existed at the first read, so
+    ``f(T) <= pg(first read) <= T``; and ``f(1) >= 1``. Going from k = T down to 1,
+    ``f(k) - k`` starts at or below 0, ends at or above 0, and rises by at most 1
+    per step (``f`` never rises as time goes on, ``k`` falls by 1). An integer that
+    rises in steps of at most 1 cannot jump over 0: for some k, ``f(k) = k``, which
+    means S was on page k when page k was read. (T <= 1: S was on page 1 at the first
+    read, which is therefore the whole scan.)
+
+    Schedules created during the scan may or may not be seen; schedules deleted
+    during it may be seen too. Summary entries of a wanted name get their details
+    fetched (concurrently with the next pages); a 404 (or an empty answer) there
+    means deleted meanwhile, and the entry is left out. Ids are de-duplicated, and
+    a schedule is kept under the name its details give. Positions are -1: entries
+    read at different moments have no common order.
+    """
+    wanted = frozenset(names)
+    complete: dict[str, Mapping[str, Any]] = {}
+    summaries: dict[str, Mapping[str, Any]] = {}
+    details: dict[str, Mapping[str, Any]] = {}
+
+    async def get_detail(schedule_id: str) -> None:
+        path = detail_path(schedule_id)
+        try:
+            data = await fetch(path)
+        except ScheduleNotFound:
+            return  # deleted since it was listed: it cannot be the one looked for
+        detail = unwrap_detail(data, schedule_id, where=f"GET {path}")
+        if detail is not None:
+            details[schedule_id] = detail
+
+    async def read(number: int, group: asyncio.TaskGroup) -> int:
+        page = _parse_page(await fetch(f"{LIST_PATH}?page={number}"), number)
+        for entry in page.entries:
+            name = entry.get("name")
+            if not isinstance(name, str) or name not in wanted:
+                continue
+            schedule_id: str = entry["schedule_id"]
+            if is_complete(entry):
+                complete[schedule_id] = entry  # a later read is the fresher one
+            elif schedule_id not in summaries:
+                summaries[schedule_id] = entry
+                group.create_task(get_detail(schedule_id))
+        return page.total_pages
+
+    failure: ApiError | None = None
+    try:
+        async with asyncio.TaskGroup() as group:
+            total_pages = await read(1, group)
+            if total_pages > 1:
+                for number in range(total_pages, 0, -1):
+                    await read(number, group)
+    except BaseExceptionGroup as errors:
+        leaves = _leaves(errors)
+        if any(not isinstance(leaf, ApiError) for leaf in leaves):
+            raise  # a bug, not a remote's doing: show it as it is
+        failure = next(leaf for leaf in leaves if isinstance(leaf, ApiError))
+    if failure is not None:
+        # Raised outside the handler, so the task group is not its context.
+        raise failure
+
+    found: dict[str, list[RemoteSchedule]] = {name: [] for name in wanted}
+    for entry in complete.values():
+        schedule = schedule_from_json(entry, position=-1, where=f"GET {LIST_PATH}")
+        found[schedule.name].append(schedule)
+    for schedule_id, summary in summaries.items():
+        if schedule_id in complete or schedule_id not in details:
+            continue
+        where = f"GET {detail_path(schedule_id)}"
+        schedule = schedule_from_json(
+            details[schedule_id], position=-1, summary=summary, where=where
+        )
+        if schedule.name in found:  # renamed meanwhile to a name not asked about: not ours
+            found[schedule.name].append(schedule)
     return found

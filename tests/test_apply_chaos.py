@@ -1,0 +1,188 @@
+"""Convergence under faults: a flaky API and a killed apply never duplicate or lose a schedule.
+
+Chaos: 50 seeded runs, each planning and applying 200 changes (creates,
+updates, replaces, deletes) against the emulator answering 20% 503, 5% 429
+and 5% drop-after-commit; within 3 applies the plan is all noop, no name is
+held twice and every desired schedule is present.
+
+Kill: 10 runs of `reconciler apply` as a real process against a real
+emulator server, SIGKILLed at a random moment; the next apply converges the
+same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from reconciler.api import RemoteSchedule, RetryPolicy, ScheduleClient
+from reconciler.apply import apply_plan
+from reconciler.config import Safety, Target
+from reconciler.emulator import DEMO_APP, Settings, create_app
+from reconciler.emulator.server import serve_in_thread
+from reconciler.emulator.transport import EmulatorTransport
+from reconciler.model import Schedule, schedule_from_json
+from reconciler.plan import make_plan
+
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
+FAULTS = ["error=503:0.2", "error=429:0.05", "drop-after-commit=0.05"]
+FAST_RETRIES = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005, retry_after_cap=0.005)
+TARGET = Target(
+    name="chaos",
+    root=Path("."),
+    safety=Safety(max_delete_percent=100, max_update_percent=100, min_existing=0),
+)
+
+
+def body(name: str, alert: str = "v1", zone_type: int = 1) -> dict[str, Any]:
+    return {
+        "name": name,
+        "enabled": True,
+        "trigger": {"single": {"time": "2027-03-01 10:00:00", "zone_type": zone_type}},
+        "push": {"to": {"tag": ["t"]}, "body": {"platform": "all", "notification": {"alert": alert}}},
+    }
+
+
+def scenario() -> tuple[list[dict[str, Any]], list[Schedule]]:
+    """150 existing schedules; a desired set that updates 50, replaces 20, deletes 30, creates 100."""
+    existing = [body(f"s{i:03d}") for i in range(150)]
+    desired = [body(f"s{i:03d}", alert="v2") for i in range(50)]
+    desired += [body(f"s{i:03d}", zone_type=2) for i in range(50, 70)]
+    desired += [body(f"s{i:03d}") for i in range(70, 120)]  # unchanged; 120..149 are deleted
+    desired += [body(f"n{i:03d}") for i in range(100)]
+    return existing, [schedule_from_json(d) for d in desired]
+
+
+def assert_converged(listing: list[RemoteSchedule], desired: list[Schedule]) -> None:
+    counts = Counter(s.name for s in listing)
+    assert [n for n, c in counts.items() if c > 1] == [], "duplicate names"
+    assert set(counts) == {d.name for d in desired}, "missing or extra schedules"
+
+
+async def chaos_run(seed: int) -> tuple[int, int]:
+    """Applies needed to converge, and look-ups after ambiguous creates (proof the faults bit)."""
+    existing, desired = scenario()
+    app = create_app(Settings(now=NOW, seed=seed))
+    transport = EmulatorTransport(app)
+    client = ScheduleClient(
+        base_url="http://emulator.test",
+        app_key=DEMO_APP.key,
+        master_secret=DEMO_APP.secret,
+        transport=transport,
+        retry=FAST_RETRIES,
+    )
+    async with client:
+        for b in existing:
+            await client.create_schedule(b)
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator.test") as admin:
+            answer = await admin.put("/_emulator/faults", json={"faults": FAULTS, "seed": seed})
+            assert answer.status_code == 200, answer.text
+        first = make_plan(desired, await client.list_schedules(), TARGET, NOW)
+        assert first.summary == {
+            "create": 100, "update": 50, "replace": 20, "delete": 30, "noop": 50, "skip": 0, "conflict": 0,
+        }
+        applies = 0
+        plan = first
+        while plan.has_changes and applies < 3:
+            await apply_plan(plan, client)
+            applies += 1
+            plan = make_plan(desired, await client.list_schedules(), TARGET, NOW)
+        assert not plan.has_changes, f"seed {seed}: not converged within 3 applies: {plan.summary}"
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator.test") as admin:
+            await admin.put("/_emulator/faults", json={"faults": []})
+        assert_converged(await client.list_schedules(), desired)
+        lookups = client._finder.asked
+    return applies, lookups
+
+
+@pytest.mark.timeout(300)
+def test_chaos_50_seeded_runs_converge_within_3_applies() -> None:
+    runs = [asyncio.run(chaos_run(seed)) for seed in range(50)]
+    assert max(applies for applies, _ in runs) <= 3
+    # The faults did bite: every run had creates whose answer was lost or ambiguous.
+    assert min(lookups for _, lookups in runs) > 0
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("seed", range(50, 550))
+def test_chaos_soak(seed: int) -> None:
+    assert asyncio.run(chaos_run(seed))[0] <= 3
+
+
+# --- SIGKILL ---------------------------------------------------------------------------
+
+
+def repo_for(root: Path, base_url: str, docs: list[dict[str, Any]]) -> None:
+    (root / "schedules.d").mkdir(parents=True, exist_ok=True)
+    for old in (root / "schedules.d").glob("*.yaml"):
+        old.unlink()
+    (root / "schedules.d" / "all.yaml").write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    config = {
+        "default_target": "emu",
+        "targets": {"emu": {"endpoint": base_url, "site_timezone": "UTC"}},
+        "safety": {"max_delete_percent": 100, "max_update_percent": 100, "min_existing": 0},
+    }
+    (root / "reconciler.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
+def cli(root: Path) -> list[str]:
+    return [sys.executable, "-m", "reconciler", "--chdir", str(root), "apply", "--auto-approve"]
+
+
+def env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "RECONCILER_NOW": NOW.isoformat(),
+        "ENGAGELAB_APP_KEY": DEMO_APP.key,
+        "ENGAGELAB_MASTER_SECRET": DEMO_APP.secret,
+    }
+
+
+def listing(base_url: str) -> list[RemoteSchedule]:
+    async def read() -> list[RemoteSchedule]:
+        async with ScheduleClient(base_url=base_url, app_key=DEMO_APP.key, master_secret=DEMO_APP.secret) as c:
+            return await c.list_schedules()
+
+    return asyncio.run(read())
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_at_a_random_moment_then_apply_converges(tmp_path: Path) -> None:
+    existing, desired = scenario()
+    rng = random.Random(7)
+    settings = Settings(now=NOW, faults=("latency=15,jitter=10",), seed=7)
+    for run in range(10):
+        state = tmp_path / f"state{run}.db"
+        with serve_in_thread(Settings(**{**settings.__dict__, "state": str(state)})) as base_url:
+            root = tmp_path / f"repo{run}"
+            repo_for(root, base_url, existing)
+            setup = subprocess.run(cli(root), env=env(), capture_output=True, text=True, timeout=120)
+            assert setup.returncode == 0, setup.stderr
+            repo_for(root, base_url, [d.body() for d in desired])
+            proc = subprocess.Popen(cli(root), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert proc.stdout is not None
+            for line in proc.stdout:  # wait until the plan is shown: the changes start right after
+                if line.startswith("Checksum:"):
+                    break
+            time.sleep(rng.uniform(0.0, 0.6))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            proc.stdout.close()
+            assert proc.stderr is not None
+            proc.stderr.close()
+            again = subprocess.run(cli(root), env=env(), capture_output=True, text=True, timeout=120)
+            assert again.returncode == 0, again.stdout[-2000:] + again.stderr
+            assert_converged(listing(base_url), desired)
