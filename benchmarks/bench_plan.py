@@ -29,10 +29,26 @@ TARGET_SECONDS = 0.5
 def body(i: int) -> dict[str, Any]:
     kinds: list[dict[str, Any]] = [
         {"single": {"time": f"2026-{7 + i % 5:02d}-{1 + i % 28:02d} 10:00:00", "zone_type": 1}},
-        {"periodical": {"start": "2026-06-02 00:00:00", "end": "2027-05-01 00:00:00", "time": "09:00:00",
-                        "time_unit": "week", "point": ["MON", "THU"], "zone_type": 2}},
-        {"periodical": {"start": "2026-06-02 00:00:00", "end": "2027-05-01 00:00:00", "time": "09:00:00",
-                        "time_unit": "month", "point": ["01", "15", "31"], "zone_type": 1}},
+        {
+            "periodical": {
+                "start": "2026-06-02 00:00:00",
+                "end": "2027-05-01 00:00:00",
+                "time": "09:00:00",
+                "time_unit": "week",
+                "point": ["MON", "THU"],
+                "zone_type": 2,
+            }
+        },
+        {
+            "periodical": {
+                "start": "2026-06-02 00:00:00",
+                "end": "2027-05-01 00:00:00",
+                "time": "09:00:00",
+                "time_unit": "month",
+                "point": ["01", "15", "31"],
+                "zone_type": 1,
+            }
+        },
         {"intelligent": {"backup_time": "2026-12-01 12:00:00"}},
     ]
     return {
@@ -43,7 +59,10 @@ def body(i: int) -> dict[str, Any]:
             "to": {"tag": [f"segment_{i % 7}"]},
             "body": {
                 "platform": ["android", "ios"],
-                "notification": {"alert": f"message {i}", "android": {"title": "t", "extras": {"k": i}}},
+                "notification": {
+                    "alert": f"message {i}",
+                    "android": {"title": "t", "extras": {"k": i}},
+                },
                 "options": {"time_to_live": 3600},
             },
             "request_id": str(i),
@@ -68,9 +87,11 @@ def main() -> None:
         samples.append(time.process_time() - start)
     assert plan.summary["noop"] == COUNT, plan.summary
     best, median = min(samples), statistics.median(samples)
-    print(f"plan of {COUNT} unchanged schedules: best {best:.3f} s CPU, median {median:.3f} s CPU "
-          f"(target < {TARGET_SECONDS} s: {'met' if median < TARGET_SECONDS else 'NOT met'}; "
-          f"ratio to target {median / TARGET_SECONDS:.2f})")
+    print(
+        f"plan of {COUNT} unchanged schedules: best {best:.3f} s CPU, median {median:.3f} s CPU "
+        f"(target < {TARGET_SECONDS} s: {'met' if median < TARGET_SECONDS else 'NOT met'}; "
+        f"ratio to target {median / TARGET_SECONDS:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -177,7 +177,9 @@ def validate(state: State, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def targets(state: State, fmt: str) -> None:
     """List the targets of the config: one per line, or JSON for a CI matrix.
@@ -281,8 +283,12 @@ async def _import(target: Target, directory: Path, overwrite: bool) -> tuple[lis
 
 
 @main.command("import")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the files (default: the fixed part of the schedules glob).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the files (default: the fixed part of the schedules glob).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist.")
 @click.pass_obj
 def import_(state: State, directory: Path | None, overwrite: bool) -> None:
@@ -304,7 +310,9 @@ def import_(state: State, directory: Path | None, overwrite: bool) -> None:
         click.echo(f"warning: {warning}", err=True)
     for path in written:
         click.echo(f"wrote {path.relative_to(target.root)}")
-    click.echo(f"Imported {len(written)} schedule(s) into {folder.relative_to(target.root) if folder.is_relative_to(target.root) else folder}.")
+    click.echo(
+        f"Imported {len(written)} schedule(s) into {folder.relative_to(target.root) if folder.is_relative_to(target.root) else folder}."
+    )
 
 
 async def _history(target: Target, ref: str) -> tuple[str, str, list[Any]]:
@@ -334,7 +342,9 @@ async def _history(target: Target, ref: str) -> tuple[str, str, list[Any]]:
 
 @main.command()
 @click.argument("name")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def history(state: State, name: str, fmt: str) -> None:
     """Show the runs of one schedule (its msg-ids), newest first.
@@ -354,9 +364,18 @@ def history(state: State, name: str, fmt: str) -> None:
     found_name, schedule_id, runs = asyncio.run(_history(target, name))
     site = zone(target.site_timezone)
     if fmt == "json":
-        click.echo(json.dumps(runs_view.render_json(found_name, schedule_id, runs, site), indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                runs_view.render_json(found_name, schedule_id, runs, site),
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
-        click.echo(runs_view.render_text(found_name, schedule_id, runs, site, target.site_timezone), nl=False)
+        click.echo(
+            runs_view.render_text(found_name, schedule_id, runs, site, target.site_timezone),
+            nl=False,
+        )
 
 
 def _read_saved_plan(path: Path) -> dict[str, Any]:
@@ -489,4 +508,3 @@ def apply(
 
     if not asyncio.run(_apply(state.target(), now(), options)):
         raise SystemExit(1)
-

@@ -44,7 +44,9 @@ def newest_first(runs: Sequence[RunLike]) -> list[RunLike]:
     return sorted(runs, key=lambda r: r.timestamp, reverse=True)
 
 
-def render_text(name: str, schedule_id: str, runs: Sequence[RunLike], zone: tzinfo, zone_name: str) -> str:
+def render_text(
+    name: str, schedule_id: str, runs: Sequence[RunLike], zone: tzinfo, zone_name: str
+) -> str:
     lines = [f"{name} (id {schedule_id}): {len(runs)} run{'s' * (len(runs) != 1)}"]
     for run in newest_first(runs):
         when = run.timestamp.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
@@ -58,7 +60,9 @@ def render_text(name: str, schedule_id: str, runs: Sequence[RunLike], zone: tzin
     return "\n".join(lines) + "\n"
 
 
-def render_json(name: str, schedule_id: str, runs: Sequence[RunLike], zone: tzinfo) -> dict[str, Any]:
+def render_json(
+    name: str, schedule_id: str, runs: Sequence[RunLike], zone: tzinfo
+) -> dict[str, Any]:
     return {
         "name": name,
         "schedule_id": schedule_id,
@@ -68,10 +72,10 @@ def render_json(name: str, schedule_id: str, runs: Sequence[RunLike], zone: tzin
 
 def _run_json(run: RunLike, zone: tzinfo) -> dict[str, Any]:
     return {
-            "time": run.timestamp.astimezone(zone).isoformat(),
-            "msg_id": run.msg_id,
-            "error_code": run.error_code,
-            "error_message": run.error_message,
-            "meaning": meaning(run.error_code, run.error_message),
-            "need_retry": run.need_retry,
+        "time": run.timestamp.astimezone(zone).isoformat(),
+        "msg_id": run.msg_id,
+        "error_code": run.error_code,
+        "error_message": run.error_message,
+        "meaning": meaning(run.error_code, run.error_message),
+        "need_retry": run.need_retry,
     }

@@ -68,7 +68,9 @@ def file_name(name: str) -> str:
 
 def render_file(schedule: Schedule, modeline: str) -> str:
     """One schedule as a YAML document, modeline first."""
-    text = yaml.dump(schedule.body(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.dump(
+        schedule.body(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
     return f"# yaml-language-server: $schema={modeline}\n{text}"
 
 
@@ -108,7 +110,11 @@ def write_files(files: dict[Path, str], root: Path, overwrite: bool) -> list[Pat
     if files and not schema.exists():
         # The modeline must resolve for editors: ship the schema beside the files.
         schema.parent.mkdir(parents=True, exist_ok=True)
-        text = resources.files("reconciler").joinpath("schemas", "schedule.schema.json").read_text("utf-8")
+        text = (
+            resources.files("reconciler")
+            .joinpath("schemas", "schedule.schema.json")
+            .read_text("utf-8")
+        )
         schema.write_text(text, encoding="utf-8")
     for path, text in sorted(files.items()):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,13 @@ def _body_lines(change: Change) -> Iterator[str]:
         yield change.reason
     if change.source and change.action not in ("noop", "skip"):
         yield f"from {change.source}"
-    shown = change.after if change.action == "create" else change.before if change.action == "delete" else None
+    shown = (
+        change.after
+        if change.action == "create"
+        else change.before
+        if change.action == "delete"
+        else None
+    )
     if shown is not None:
         yield f"trigger: {_value(shown.get('trigger'))}"
         yield f"push: {_value(shown.get('push'))}"

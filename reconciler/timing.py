@@ -170,7 +170,11 @@ def describe_zone(zone_type: int | None, site_name: str) -> str:
 def format_runs(trigger: Trigger, now: datetime, site_name: str, count: int = 3) -> list[str]:
     """Next fire times as text, each with the zone it fires in."""
     # Intelligent delivery has no zone_type: it is read in the main site's zone.
-    label = site_name if isinstance(trigger, Intelligent) else describe_zone(trigger.zone_type, site_name)
+    label = (
+        site_name
+        if isinstance(trigger, Intelligent)
+        else describe_zone(trigger.zone_type, site_name)
+    )
     return [
         f"{at.strftime(DATETIME_FORMAT)} {label}"
         for at in next_runs(trigger, now, zone(site_name), count)

@@ -34,7 +34,10 @@ def doc(name: str, **over: Any) -> dict[str, Any]:
         "trigger": trigger,
         "push": {
             "to": "all",
-            "body": {"platform": over.pop("platform", "all"), "notification": {"alert": over.pop("alert", f"hi {name}")}},
+            "body": {
+                "platform": over.pop("platform", "all"),
+                "notification": {"alert": over.pop("alert", f"hi {name}")},
+            },
         },
     }
     out.update(over)
@@ -83,5 +86,3 @@ def applied(*extra: str) -> Result:
     result = run("apply", "--auto-approve", *extra)
     assert result.exit_code == 0, result.output + result.stderr
     return result
-
-

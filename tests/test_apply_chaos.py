@@ -52,7 +52,10 @@ def body(name: str, alert: str = "v1", zone_type: int = 1) -> dict[str, Any]:
         "name": name,
         "enabled": True,
         "trigger": {"single": {"time": "2027-03-01 10:00:00", "zone_type": zone_type}},
-        "push": {"to": {"tag": ["t"]}, "body": {"platform": "all", "notification": {"alert": alert}}},
+        "push": {
+            "to": {"tag": ["t"]},
+            "body": {"platform": "all", "notification": {"alert": alert}},
+        },
     }
 
 
@@ -92,7 +95,13 @@ async def chaos_run(seed: int) -> tuple[int, int]:
             assert answer.status_code == 200, answer.text
         first = make_plan(desired, await client.list_schedules(), TARGET, NOW)
         assert first.summary == {
-            "create": 100, "update": 50, "replace": 20, "delete": 30, "noop": 50, "skip": 0, "conflict": 0,
+            "create": 100,
+            "update": 50,
+            "replace": 20,
+            "delete": 30,
+            "noop": 50,
+            "skip": 0,
+            "conflict": 0,
         }
         applies = 0
         plan = first
@@ -153,7 +162,9 @@ def env() -> dict[str, str]:
 
 def listing(base_url: str) -> list[RemoteSchedule]:
     async def read() -> list[RemoteSchedule]:
-        async with ScheduleClient(base_url=base_url, app_key=DEMO_APP.key, master_secret=DEMO_APP.secret) as c:
+        async with ScheduleClient(
+            base_url=base_url, app_key=DEMO_APP.key, master_secret=DEMO_APP.secret
+        ) as c:
             return await c.list_schedules()
 
     return asyncio.run(read())
@@ -169,10 +180,14 @@ def test_sigkill_at_a_random_moment_then_apply_converges(tmp_path: Path) -> None
         with serve_in_thread(Settings(**{**settings.__dict__, "state": str(state)})) as base_url:
             root = tmp_path / f"repo{run}"
             repo_for(root, base_url, existing)
-            setup = subprocess.run(cli(root), env=env(), capture_output=True, text=True, timeout=120)
+            setup = subprocess.run(
+                cli(root), env=env(), capture_output=True, text=True, timeout=120
+            )
             assert setup.returncode == 0, setup.stderr
             repo_for(root, base_url, [d.body() for d in desired])
-            proc = subprocess.Popen(cli(root), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(
+                cli(root), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
             assert proc.stdout is not None
             for line in proc.stdout:  # wait until the plan is shown: the changes start right after
                 if line.startswith("Checksum:"):
@@ -183,6 +198,8 @@ def test_sigkill_at_a_random_moment_then_apply_converges(tmp_path: Path) -> None
             proc.stdout.close()
             assert proc.stderr is not None
             proc.stderr.close()
-            again = subprocess.run(cli(root), env=env(), capture_output=True, text=True, timeout=120)
+            again = subprocess.run(
+                cli(root), env=env(), capture_output=True, text=True, timeout=120
+            )
             assert again.returncode == 0, again.stdout[-2000:] + again.stderr
             assert_converged(listing(base_url), desired)

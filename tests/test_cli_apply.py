@@ -19,12 +19,18 @@ from tests.cli_support import SAMPLES, applied, by_name, client_for, config, doc
 
 def test_first_apply_of_the_samples_then_nothing_to_do(repo: Path) -> None:
     for sample in SAMPLES.glob("*.yaml"):
-        (repo / "schedules.d" / sample.name).write_text(sample.read_text(encoding="utf-8"), encoding="utf-8")
+        (repo / "schedules.d" / sample.name).write_text(
+            sample.read_text(encoding="utf-8"), encoding="utf-8"
+        )
     result = applied()
     assert "Apply: 5 done, 0 failed (5 created)." in result.output
     assert "Verified: the app matches the files." in result.output
     assert set(by_name(repo)) == {
-        "new_year_2027_greeting", "daily_streak_reminder", "weekly_digest", "月度账单提醒", "winback_smart_delivery",
+        "new_year_2027_greeting",
+        "daily_streak_reminder",
+        "weekly_digest",
+        "月度账单提醒",
+        "winback_smart_delivery",
     }
     again = applied()
     assert "Nothing to do." in again.output
@@ -43,10 +49,15 @@ def test_apply_prints_a_line_per_change(repo: Path) -> None:
         ({"alert": "new words"}, "/push/body/notification/alert"),
         ({"platform": ["ios"]}, "/push/body/platform"),
         ({"enabled": False}, "/enabled"),
-        ({"trigger": {"single": {"time": "2027-02-02 10:00:00", "zone_type": 1}}}, "/trigger/single/time"),
+        (
+            {"trigger": {"single": {"time": "2027-02-02 10:00:00", "zone_type": 1}}},
+            "/trigger/single/time",
+        ),
     ],
 )
-def test_a_change_to_a_field_is_an_update_in_place(repo: Path, change: dict[str, Any], path: str) -> None:
+def test_a_change_to_a_field_is_an_update_in_place(
+    repo: Path, change: dict[str, Any], path: str
+) -> None:
     write(repo, doc("a"))
     applied()
     before = by_name(repo)["a"]
@@ -63,15 +74,25 @@ def test_a_change_to_a_field_is_an_update_in_place(repo: Path, change: dict[str,
 
 
 def test_periodical_fields_update_in_place(repo: Path) -> None:
-    weekly = {"periodical": {"start": "2026-11-22 00:00:00", "end": "2027-06-01 00:00:00", "time": "09:00:00",
-                             "time_unit": "week", "point": ["MON"], "zone_type": 1}}
+    weekly = {
+        "periodical": {
+            "start": "2026-11-22 00:00:00",
+            "end": "2027-06-01 00:00:00",
+            "time": "09:00:00",
+            "time_unit": "week",
+            "point": ["MON"],
+            "zone_type": 1,
+        }
+    }
     write(repo, doc("w", trigger=weekly))
     applied()
     weekly["periodical"].update(point=["mon", "fri"], end="2027-07-01 00:00:00", time="10:30:00")
     write(repo, doc("w", trigger=weekly))
     plan = json.loads(run("plan", "--format", "json").output)
     assert sorted(d["path"] for d in plan["changes"][0]["diff"]) == [
-        "/trigger/periodical/end", "/trigger/periodical/point", "/trigger/periodical/time",
+        "/trigger/periodical/end",
+        "/trigger/periodical/point",
+        "/trigger/periodical/time",
     ]
     applied()
     assert by_name(repo)["w"].trigger["periodical"]["point"] == ["MON", "FRI"]
@@ -121,7 +142,9 @@ def test_delete_guard_refuses_with_numbers_and_force_overrides(repo: Path) -> No
     result = run("apply", "--auto-approve")
     assert result.exit_code == 1
     assert "- delete s0" in result.output  # the plan is shown before the refusal
-    assert "would delete 4 of 10 managed schedules (40.0% > max_delete_percent 30%)" in result.stderr
+    assert (
+        "would delete 4 of 10 managed schedules (40.0% > max_delete_percent 30%)" in result.stderr
+    )
     assert len(by_name(repo)) == 10
     applied("--force")
     assert len(by_name(repo)) == 6
@@ -135,7 +158,10 @@ def test_update_guard_refuses(repo: Path) -> None:
         write(repo, doc(f"s{i}", alert="changed"))
     result = run("apply", "--auto-approve")
     assert result.exit_code == 1
-    assert "would update or replace 6 of 10 managed schedules (60.0% > max_update_percent 50%)" in result.stderr
+    assert (
+        "would update or replace 6 of 10 managed schedules (60.0% > max_update_percent 50%)"
+        in result.stderr
+    )
     assert run("plan").exit_code == 1
 
 
@@ -234,8 +260,16 @@ def test_conflict_is_refused_then_resolved_with_keep_oldest(repo: Path) -> None:
 def test_a_failed_change_does_not_stop_the_others_and_exit_is_1(repo: Path) -> None:
     # Valid offline (only a warning: February has no 30th), refused by the server:
     # the window holds no fire time at all (28105).
-    never = {"periodical": {"start": "2027-02-01 00:00:00", "end": "2027-02-27 00:00:00", "time": "09:00:00",
-                            "time_unit": "month", "point": ["30"], "zone_type": 1}}
+    never = {
+        "periodical": {
+            "start": "2027-02-01 00:00:00",
+            "end": "2027-02-27 00:00:00",
+            "time": "09:00:00",
+            "time_unit": "month",
+            "point": ["30"],
+            "zone_type": 1,
+        }
+    }
     write(repo, doc("good"))
     write(repo, doc("never", trigger=never))
     result = run("apply", "--auto-approve")

@@ -17,19 +17,42 @@ EVERY_KIND: list[dict[str, Any]] = [
     doc("zone2_once", trigger={"single": {"time": "2027-01-01 09:00:00", "zone_type": 2}}),
     doc(
         "每日提醒",
-        trigger={"periodical": {"start": "2026-11-22 00:00:00", "end": "2027-06-01 00:00:00",
-                                "time": "19:30:00", "time_unit": "day", "zone_type": 2}},
+        trigger={
+            "periodical": {
+                "start": "2026-11-22 00:00:00",
+                "end": "2027-06-01 00:00:00",
+                "time": "19:30:00",
+                "time_unit": "day",
+                "zone_type": 2,
+            }
+        },
     ),
     doc(
         "weekly",
-        trigger={"periodical": {"start": "2026-11-22 00:00:00", "end": "2027-06-01 00:00:00",
-                                "time": "09:00:00", "time_unit": "WEEK", "point": ["thu", "MON"], "zone_type": 1}},
+        trigger={
+            "periodical": {
+                "start": "2026-11-22 00:00:00",
+                "end": "2027-06-01 00:00:00",
+                "time": "09:00:00",
+                "time_unit": "WEEK",
+                "point": ["thu", "MON"],
+                "zone_type": 1,
+            }
+        },
     ),
     doc(
         "monthly",
-        trigger={"periodical": {"start": "2026-11-22 00:00:00", "end": "2027-06-01 00:00:00",
-                                "time": "10:00:00", "time_unit": "month", "point": ["15", "01"],
-                                "frequency": 2, "zone_type": 1}},
+        trigger={
+            "periodical": {
+                "start": "2026-11-22 00:00:00",
+                "end": "2027-06-01 00:00:00",
+                "time": "10:00:00",
+                "time_unit": "month",
+                "point": ["15", "01"],
+                "frequency": 2,
+                "zone_type": 1,
+            }
+        },
     ),
     doc("smart", trigger={"intelligent": {"backup_time": "2027-03-01 12:00:00"}}),
 ]
@@ -84,11 +107,20 @@ def test_import_honours_manage_prefix_and_dir(repo: Path) -> None:
     assert sorted(p.name for p in (repo / "imported").glob("*.yaml")) == ["team_a.yaml"]
 
 
-def test_history_lists_runs_newest_first_after_the_clock_passes(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_history_lists_runs_newest_first_after_the_clock_passes(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     daily = doc(
         "daily",
-        trigger={"periodical": {"start": "2026-11-22 00:00:00", "end": "2027-06-01 00:00:00",
-                                "time": "08:00:00", "time_unit": "day", "zone_type": 1}},
+        trigger={
+            "periodical": {
+                "start": "2026-11-22 00:00:00",
+                "end": "2027-06-01 00:00:00",
+                "time": "08:00:00",
+                "time_unit": "day",
+                "zone_type": 1,
+            }
+        },
     )
     write(repo, daily)
     applied()
@@ -99,7 +131,10 @@ def test_history_lists_runs_newest_first_after_the_clock_passes(repo: Path, monk
     assert lines[0].startswith("daily (id ")
     assert lines[0].endswith("): 4 runs")
     assert [line.split("  ")[1] for line in lines[1:]] == [
-        "2026-11-25 08:00:00 UTC", "2026-11-24 08:00:00 UTC", "2026-11-23 08:00:00 UTC", "2026-11-22 08:00:00 UTC",
+        "2026-11-25 08:00:00 UTC",
+        "2026-11-24 08:00:00 UTC",
+        "2026-11-23 08:00:00 UTC",
+        "2026-11-22 08:00:00 UTC",
     ]
     assert all(line.endswith("sent") for line in lines[1:])
     data = json.loads(run("history", "daily", "--format", "json").output)
@@ -121,7 +156,9 @@ def test_history_shows_a_failed_run_with_its_meaning_and_reads_expired_by_id(
     assert "expired one leaves the list, so pass its schedule id" in gone.stderr
     result = run("history", schedule_id)
     assert result.exit_code == 0, result.stderr
-    assert "2026-12-01 10:00:00 UTC  msg_id=0  failed 1011 cannot find sending target" in result.output
+    assert (
+        "2026-12-01 10:00:00 UTC  msg_id=0  failed 1011 cannot find sending target" in result.output
+    )
     data = json.loads(run("history", schedule_id, "--format", "json").output)
     assert data["runs"][0]["error_code"] == 1011
 

@@ -40,7 +40,9 @@ def desired(name: str, **over: Any) -> Schedule:
     return schedule_from_json(body(name, **over), Source("schedules.d/x.yaml", 1, 1))
 
 
-def remote(name: str, position: int = 0, schedule_id: str | None = None, **over: Any) -> RemoteSchedule:
+def remote(
+    name: str, position: int = 0, schedule_id: str | None = None, **over: Any
+) -> RemoteSchedule:
     b = body(name, **over)
     return RemoteSchedule(
         schedule_id=schedule_id or f"id-{name}-{position}",
@@ -108,7 +110,10 @@ def test_day_point_empty_list_equals_absent() -> None:
     }
     with_empty = copy.deepcopy(day)
     with_empty["periodical"]["point"] = []
-    assert only(plan_of([desired("a", trigger=day)], [remote("a", trigger=with_empty)]), "a").action == "noop"
+    assert (
+        only(plan_of([desired("a", trigger=day)], [remote("a", trigger=with_empty)]), "a").action
+        == "noop"
+    )
 
 
 def test_update_lists_changed_fields_old_to_new() -> None:
@@ -135,7 +140,10 @@ def test_update_shows_a_changed_list_whole() -> None:
             }
         }
 
-    change = only(plan_of([desired("a", trigger=week(["MON", "THU"]))], [remote("a", trigger=week(["MON"]))]), "a")
+    change = only(
+        plan_of([desired("a", trigger=week(["MON", "THU"]))], [remote("a", trigger=week(["MON"]))]),
+        "a",
+    )
     assert [(d.path, d.before, d.after) for d in change.diff] == [
         ("/trigger/periodical/point", ["MON"], ["MON", "THU"])
     ]
@@ -145,7 +153,11 @@ def test_update_shows_a_changed_list_whole() -> None:
 def test_added_and_removed_fields_show_absent() -> None:
     with_options = {
         "to": "all",
-        "body": {"platform": "all", "notification": {"alert": "hi a"}, "options": {"time_to_live": 60}},
+        "body": {
+            "platform": "all",
+            "notification": {"alert": "hi a"},
+            "options": {"time_to_live": 60},
+        },
     }
     change = only(plan_of([desired("a", push=with_options)], [remote("a")]), "a")
     assert [(d.path, d.before) for d in change.diff] == [("/push/body/options", ABSENT)]
@@ -178,7 +190,10 @@ def test_trigger_kind_change_forces_replacement() -> None:
         }
     }
     change = only(plan_of([desired("a", trigger=daily)], [remote("a")]), "a")
-    assert (change.action, change.reason) == ("replace", "forces replacement: trigger single -> periodical")
+    assert (change.action, change.reason) == (
+        "replace",
+        "forces replacement: trigger single -> periodical",
+    )
 
 
 def test_delete_when_absent_from_repo_with_prune() -> None:
@@ -192,12 +207,16 @@ def test_skip_when_prune_is_off() -> None:
 
 
 def test_protected_globs_are_never_deleted() -> None:
-    change = only(plan_of([desired("a")], [remote("a"), remote("vip_x", 1)], protect=("vip_*",)), "vip_x")
+    change = only(
+        plan_of([desired("a")], [remote("a"), remote("vip_x", 1)], protect=("vip_*",)), "vip_x"
+    )
     assert (change.action, change.reason) == ("skip", "protected: never deleted")
 
 
 def test_unmanaged_names_are_skipped_and_not_counted() -> None:
-    plan = plan_of([desired("team_a")], [remote("team_a"), remote("other", 1)], manage_prefix="team_")
+    plan = plan_of(
+        [desired("team_a")], [remote("team_a"), remote("other", 1)], manage_prefix="team_"
+    )
     change = only(plan, "other")
     assert change.action == "skip"
     assert change.reason.startswith("unmanaged")
@@ -223,7 +242,9 @@ def test_zone_type_2_expires_only_when_the_last_zone_passes() -> None:
 def test_expired_remote_is_never_updated() -> None:
     past = {"single": {"time": "2026-05-01 10:00:00", "zone_type": 1}}
     new_push = {"to": "all", "body": {"platform": "all", "notification": {"alert": "changed"}}}
-    change = only(plan_of([desired("a", trigger=past, push=new_push)], [remote("a", trigger=past)]), "a")
+    change = only(
+        plan_of([desired("a", trigger=past, push=new_push)], [remote("a", trigger=past)]), "a"
+    )
     assert change.action == "skip"
     assert "expired" in change.reason
 
@@ -253,7 +274,10 @@ def test_keep_oldest_deletes_the_newer_duplicates() -> None:
 
 
 def test_rename_via_previous_name_updates_in_place() -> None:
-    plan = plan_of([desired("new_name", previous_name="old_name")], [remote("old_name", push=body("new_name")["push"])])
+    plan = plan_of(
+        [desired("new_name", previous_name="old_name")],
+        [remote("old_name", push=body("new_name")["push"])],
+    )
     change = only(plan, "new_name")
     assert change.action == "update"
     assert change.schedule_id == "id-old_name-0"
@@ -263,9 +287,15 @@ def test_rename_via_previous_name_updates_in_place() -> None:
 
 
 def test_ignore_fields_are_never_compared() -> None:
-    push = {"to": "all", "body": {"platform": "all", "notification": {"alert": "hi a"}}, "request_id": "1"}
+    push = {
+        "to": "all",
+        "body": {"platform": "all", "notification": {"alert": "hi a"}},
+        "request_id": "1",
+    }
     other = {**push, "request_id": "2"}
-    plan = plan_of([desired("a", push=push)], [remote("a", push=other)], ignore_fields=("/push/request_id",))
+    plan = plan_of(
+        [desired("a", push=push)], [remote("a", push=other)], ignore_fields=("/push/request_id",)
+    )
     assert only(plan, "a").action == "noop"
 
 
@@ -276,7 +306,9 @@ def _many(n: int) -> list[RemoteSchedule]:
 def test_delete_guard_trips_above_the_percentage_with_the_numbers() -> None:
     plan = plan_of([desired(f"s{i}") for i in range(6)], _many(10))
     assert plan.count("delete") == 4
-    assert plan.problems == ("would delete 4 of 10 managed schedules (40.0% > max_delete_percent 30%)",)
+    assert plan.problems == (
+        "would delete 4 of 10 managed schedules (40.0% > max_delete_percent 30%)",
+    )
     with pytest.raises(PlanRefused, match="would delete 4 of 10"):
         plan.raise_if_unsafe()
     plan.raise_if_unsafe(force=True)
@@ -292,7 +324,9 @@ def test_update_guard_counts_updates_and_replaces() -> None:
     new_push = {"to": "all", "body": {"platform": "all", "notification": {"alert": "new"}}}
     plan = plan_of([desired(f"s{i}", push=new_push) for i in range(10)], _many(10))
     assert plan.count("update") == 10
-    assert plan.problems == ("would update or replace 10 of 10 managed schedules (100.0% > max_update_percent 50%)",)
+    assert plan.problems == (
+        "would update or replace 10 of 10 managed schedules (100.0% > max_update_percent 50%)",
+    )
 
 
 def test_empty_desired_set_against_managed_remote_is_refused() -> None:
@@ -301,7 +335,12 @@ def test_empty_desired_set_against_managed_remote_is_refused() -> None:
 
 
 def test_quota_counts_every_schedule_of_the_app() -> None:
-    plan = plan_of([desired("team_new")], [remote("other", 0), remote("other2", 1)], manage_prefix="team_", quota=2)
+    plan = plan_of(
+        [desired("team_new")],
+        [remote("other", 0), remote("other2", 1)],
+        manage_prefix="team_",
+        quota=2,
+    )
     assert plan.problems == ("would leave 3 active schedules in the app, above the quota of 2",)
 
 

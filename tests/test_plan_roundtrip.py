@@ -27,9 +27,7 @@ from reconciler.validate import validate_target
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
-names = st.text(
-    alphabet=st.sampled_from("abcxyzABC0129_推送定时"), min_size=1, max_size=12
-)
+names = st.text(alphabet=st.sampled_from("abcxyzABC0129_推送定时"), min_size=1, max_size=12)
 cases = st.sampled_from([str.lower, str.upper, str.title])
 
 
@@ -60,7 +58,13 @@ def triggers(draw: st.DrawFn) -> dict[str, Any]:
         elif spelling == "null":
             periodical["point"] = None
     elif unit == "week":
-        days = draw(st.lists(st.sampled_from(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]), min_size=1, max_size=9))
+        days = draw(
+            st.lists(
+                st.sampled_from(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+                min_size=1,
+                max_size=9,
+            )
+        )
         periodical["point"] = [draw(cases)(d) for d in days]
     else:
         dates = draw(st.lists(st.integers(1, 28), min_size=1, max_size=5))
@@ -78,7 +82,9 @@ def desired_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
     out = []
     for name in chosen:
         push: dict[str, Any] = {
-            "to": draw(st.sampled_from(["all", {"tag": ["vip"]}, {"registration_id": ["r1", "r2"]}])),
+            "to": draw(
+                st.sampled_from(["all", {"tag": ["vip"]}, {"registration_id": ["r1", "r2"]}])
+            ),
             "body": {
                 "platform": draw(st.sampled_from(["all", "android", ["ios", "android"]])),
                 "notification": {"alert": draw(st.text(min_size=1, max_size=20))},
@@ -99,9 +105,14 @@ def write_files(root: Path, docs: list[dict[str, Any]]) -> None:
         old.unlink()
     # Half in one multi-document file, the rest one per file.
     half = len(docs) // 2
-    (folder / "many.yaml").write_text(yaml.safe_dump_all(docs[:half], allow_unicode=True), encoding="utf-8")
+    (folder / "many.yaml").write_text(
+        yaml.safe_dump_all(docs[:half], allow_unicode=True), encoding="utf-8"
+    )
     for i, doc in enumerate(docs[half:]):
-        (folder / f"one_{i}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, default_flow_style=bool(i % 2)), encoding="utf-8")
+        (folder / f"one_{i}.yaml").write_text(
+            yaml.safe_dump(doc, allow_unicode=True, default_flow_style=bool(i % 2)),
+            encoding="utf-8",
+        )
 
 
 async def round_trip(target: Target) -> tuple[Plan, Plan]:
@@ -123,7 +134,9 @@ async def round_trip(target: Target) -> tuple[Plan, Plan]:
     return first, second
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(docs=desired_sets())
 def test_applied_then_planned_again_is_all_noop(tmp_path: Path, docs: list[dict[str, Any]]) -> None:
     write_files(tmp_path, docs)

@@ -53,7 +53,10 @@ def test_text_has_a_block_per_change_a_summary_and_the_checksum() -> None:
     assert "forces replacement: zone_type 1 -> 2" in text
     assert "next runs: 2026-07-01 10:00:00 UTC" in text
     assert "= noop" not in text  # unchanged schedules only count in the summary
-    assert "Plan: 1 to create, 1 to update, 1 to replace, 1 to delete; 1 unchanged, 1 skipped, 1 in conflict." in text
+    assert (
+        "Plan: 1 to create, 1 to update, 1 to replace, 1 to delete; 1 unchanged, 1 skipped, 1 in conflict."
+        in text
+    )
     assert text.rstrip().endswith(f"Checksum: {plan.checksum}")
     assert "\x1b[" not in text
 
@@ -103,10 +106,25 @@ def test_json_is_the_saved_plan_format_with_stable_key_order() -> None:
     assert list(data) == ["format_version", "target", "checksum", "summary", "changes", "warnings"]
     assert data["format_version"] == 1
     assert data["summary"] == {
-        "create": 1, "update": 1, "replace": 1, "delete": 1, "noop": 1, "skip": 1, "conflict": 1,
+        "create": 1,
+        "update": 1,
+        "replace": 1,
+        "delete": 1,
+        "noop": 1,
+        "skip": 1,
+        "conflict": 1,
     }
     create = next(c for c in data["changes"] if c["action"] == "create")
-    assert list(create)[:8] == ["action", "name", "schedule_id", "before", "after", "diff", "reason", "next_runs"]
+    assert list(create)[:8] == [
+        "action",
+        "name",
+        "schedule_id",
+        "before",
+        "after",
+        "diff",
+        "reason",
+        "next_runs",
+    ]
     assert create["after"] == body("created")
     update = next(c for c in data["changes"] if c["action"] == "update")
     assert update["diff"] == [

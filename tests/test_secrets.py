@@ -101,7 +101,9 @@ def test_no_command_ever_shows_the_secret(tmp_path: Path, server: str) -> None:
     assert json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["format_version"] == 1
 
 
-def test_a_wrong_secret_fails_with_a_message_naming_the_variables_only(tmp_path: Path, server: str) -> None:
+def test_a_wrong_secret_fails_with_a_message_naming_the_variables_only(
+    tmp_path: Path, server: str
+) -> None:
     make_repo(tmp_path, server)
     wrong = "WRONG-canary-secret-1234"
     done = reconciler(tmp_path, "plan", secret=wrong)
@@ -125,7 +127,10 @@ def test_server_faults_during_apply_leak_nothing(tmp_path: Path, server: str) ->
     make_repo(tmp_path, server)
     with httpx.Client(base_url=server) as admin:
         admin.post("/_emulator/reset")
-        admin.put("/_emulator/faults", json={"faults": ["error=503:0.5", "error=500:0.3", "drop-after-commit=0.3"], "seed": 3})
+        admin.put(
+            "/_emulator/faults",
+            json={"faults": ["error=503:0.5", "error=500:0.3", "drop-after-commit=0.3"], "seed": 3},
+        )
         try:
             done = reconciler(tmp_path, "apply", "--auto-approve")
         finally:

@@ -636,4 +636,6 @@ def test_a_file_without_any_schedule_is_a_warning(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "empty.yaml").write_text("# nothing here yet\n", encoding="utf-8")
     _, result = validate_target(Target(name="t", root=tmp_path), datetime(2026, 11, 21, tzinfo=UTC))
-    assert [str(d) for d in result.diagnostics] == ["schedules.d/empty.yaml: warning: no schedule in this file"]
+    assert [str(d) for d in result.diagnostics] == [
+        "schedules.d/empty.yaml: warning: no schedule in this file"
+    ]

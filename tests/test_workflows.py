@@ -39,12 +39,19 @@ def test_plan_runs_mains_code_with_the_pull_requests_data_only() -> None:
     assert triggers(plan)["pull_request"]["paths"] == ["schedules.d/**", "reconciler.yaml"]
     jobs = plan["jobs"]
     assert "secrets." not in yaml.safe_dump(jobs["validate"])
-    assert jobs["targets"]["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert (
+        jobs["targets"]["if"]
+        == "github.event.pull_request.head.repo.full_name == github.repository"
+    )
     steps = jobs["plan"]["steps"]
     assert steps[0]["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
     assert steps[1]["with"]["sparse-checkout"] == "schedules.d"
     assert "cp -r pull-request/schedules.d schedules.d" in steps[2]["run"]
-    comment = next(s for s in steps if str(s.get("uses", "")).startswith("marocchino/sticky-pull-request-comment"))
+    comment = next(
+        s
+        for s in steps
+        if str(s.get("uses", "")).startswith("marocchino/sticky-pull-request-comment")
+    )
     assert comment["with"]["header"] == "reconciler-plan-${{ matrix.target.name }}"
     plan_step = next(s for s in steps if s.get("id") == "plan")
     assert "--detailed-exitcode" in plan_step["run"]

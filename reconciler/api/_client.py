@@ -125,7 +125,9 @@ class ScheduleClient:
 
     async def create_schedule(self, body: Mapping[str, Any]) -> str:
         """Create a schedule and return its id; never creates two (see ``_create``)."""
-        return await create_once(body, send=self._open.send, finder=self._finder, policy=self._retry)
+        return await create_once(
+            body, send=self._open.send, finder=self._finder, policy=self._retry
+        )
 
     async def update_schedule(self, schedule_id: str, body: Mapping[str, Any]) -> None:
         """Replace a schedule's name, enabled, trigger and push (the API has no partial PUT)."""
