@@ -62,7 +62,7 @@ def reconciler_command() -> list[str]:
 
 
 @contextmanager
-def emulator(latency_ms: float) -> Iterator[str]:
+def emulator(latency_ms: float, list_detail: str = "summary") -> Iterator[str]:
     """``reconciler emulator serve`` as a subprocess; yields its base URL; stops it."""
     command = [
         *reconciler_command(),
@@ -75,7 +75,7 @@ def emulator(latency_ms: float) -> Iterator[str]:
         "--latency-ms",
         f"{latency_ms:g}",
         "--list-detail",
-        "summary",
+        list_detail,
         "--now",
         NOW,
     ]
