@@ -352,7 +352,6 @@ class _Planner:
             return
         remote = matches[0]
         before = remote.body()
-        renamed = remote.name != d.name
         if _remote_expired(before, self.now, self.target) or expired:
             self.changes.append(
                 Change(
@@ -370,44 +369,30 @@ class _Planner:
             self.changes.append(Change("noop", d.name, remote.schedule_id, source=src))
             return
         why = replacement_reason(before, after)
-        if why is not None:
-            if not d.enabled:
-                self.changes.append(
-                    Change(
-                        "skip",
-                        d.name,
-                        remote.schedule_id,
-                        before=before,
-                        source=src,
-                        reason=f"{why}, but a disabled schedule cannot be created; enable it first",
-                    )
-                )
-                self.warnings.append(f"{d.name}: {why}, but it is disabled: nothing will be done")
-                return
+        if why is not None and not d.enabled:
             self.changes.append(
                 Change(
-                    "replace",
+                    "skip",
                     d.name,
                     remote.schedule_id,
                     before=before,
-                    after=after,
-                    diff=field_diff(old, new),
-                    reason=why,
-                    next_runs=self.runs(d),
                     source=src,
+                    reason=f"{why}, but a disabled schedule cannot be created; enable it first",
                 )
             )
+            self.warnings.append(f"{d.name}: {why}, but it is disabled: nothing will be done")
             return
-        reason = f"renamed from {remote.name}" if renamed else ""
+        # What the API will not update is deleted and created again, with the reason.
+        renamed = f"renamed from {remote.name}" if remote.name != d.name else ""
         self.changes.append(
             Change(
-                "update",
+                "replace" if why else "update",
                 d.name,
                 remote.schedule_id,
                 before=before,
                 after=after,
                 diff=field_diff(old, new),
-                reason=reason,
+                reason=why or renamed,
                 next_runs=self.runs(d),
                 source=src,
             )

@@ -41,7 +41,6 @@ PAGE_SIZE = 50
 LIST_ATTEMPTS = 4
 
 Fetch = Callable[[str], Awaitable[Any]]
-Wanted = Callable[[Mapping[str, Any]], bool]
 
 
 def detail_path(schedule_id: str) -> str:
@@ -90,7 +89,7 @@ def _parse_page(data: Any, number: int) -> _Page:
     return _Page(number, total_count, total_pages, tuple(schedules))
 
 
-async def _attempt(fetch: Fetch, wanted: Wanted) -> list[RemoteSchedule]:
+async def _attempt(fetch: Fetch) -> list[RemoteSchedule]:
     first = _parse_page(await fetch(f"{LIST_PATH}?page=1"), 1)
     pages: dict[int, tuple[Mapping[str, Any], ...]] = {1: first.entries}
     details: dict[str, Mapping[str, Any]] = {}
@@ -112,7 +111,7 @@ async def _attempt(fetch: Fetch, wanted: Wanted) -> list[RemoteSchedule]:
         def complete(entries: tuple[Mapping[str, Any], ...]) -> None:
             for entry in entries:
                 schedule_id: str = entry["schedule_id"]
-                if schedule_id in requested or is_complete(entry) or not wanted(entry):
+                if schedule_id in requested or is_complete(entry):
                     continue
                 requested.add(schedule_id)
                 group.create_task(get_detail(schedule_id))
@@ -142,8 +141,6 @@ async def _attempt(fetch: Fetch, wanted: Wanted) -> list[RemoteSchedule]:
         )
     result: list[RemoteSchedule] = []
     for position, (schedule_id, entry) in enumerate(ordered.items()):
-        if not wanted(entry):
-            continue
         where = f"GET {detail_path(schedule_id)}"
         if is_complete(entry):
             result.append(schedule_from_json(entry, position=position, where=where))
@@ -156,22 +153,16 @@ async def _attempt(fetch: Fetch, wanted: Wanted) -> list[RemoteSchedule]:
     return result
 
 
-def _everything(entry: Mapping[str, Any]) -> bool:
-    return True
-
-
 async def list_app(
     fetch: Fetch,
     *,
     pause: Callable[[int], Awaitable[None]],
-    wanted: Wanted = _everything,
     attempts: int = LIST_ATTEMPTS,
 ) -> list[RemoteSchedule]:
-    """The whole app (or the entries ``wanted`` picks), complete and in creation order.
+    """The whole app, complete and in creation order.
 
     ``fetch(path)`` GETs a path with the client's retries and returns the parsed JSON;
-    ``pause(n)`` waits before listing attempt ``n + 1``. Positions always count every
-    listed schedule, wanted or not.
+    ``pause(n)`` waits before listing attempt ``n + 1``.
     """
     reason = ""
     for attempt in range(1, attempts + 1):
@@ -186,7 +177,7 @@ async def list_app(
         outcome: list[RemoteSchedule] | None = None
         failure: ApiError | None = None
         try:
-            outcome = await _attempt(fetch, wanted)
+            outcome = await _attempt(fetch)
         except _Moved as moved:
             reason = str(moved)
         except BaseExceptionGroup as group:

@@ -25,7 +25,7 @@ time: ... (the server's message: ...)``.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 from reconciler.errors import ConfigError, ReconcilerError
 
@@ -134,25 +134,10 @@ class RateLimited(ApiError):
     """429: refused for the request rate, still so after the retries."""
 
     def __init__(
-        self,
-        explanation: str,
-        *,
-        retry_after: float | None = None,
-        status: int | None = None,
-        code: int | None = None,
-        server_message: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
+        self, explanation: str, *, retry_after: float | None = None, **details: Any
     ) -> None:
         self.retry_after = retry_after
-        super().__init__(
-            explanation,
-            status=status,
-            code=code,
-            server_message=server_message,
-            method=method,
-            path=path,
-        )
+        super().__init__(explanation, **details)
 
 
 class ServerError(ApiError):
