@@ -175,6 +175,7 @@ def test_sigkill_at_a_random_moment_then_apply_converges(tmp_path: Path) -> None
     existing, desired = scenario()
     rng = random.Random(7)
     settings = Settings(now=NOW, faults=("latency=15,jitter=10",), seed=7)
+    interrupted = 0
     for run in range(10):
         state = tmp_path / f"state{run}.db"
         with serve_in_thread(Settings(**{**settings.__dict__, "state": str(state)})) as base_url:
@@ -193,6 +194,7 @@ def test_sigkill_at_a_random_moment_then_apply_converges(tmp_path: Path) -> None
                 if line.startswith("Checksum:"):
                     break
             time.sleep(rng.uniform(0.0, 0.6))
+            interrupted += proc.poll() is None
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
             proc.stdout.close()
@@ -203,3 +205,5 @@ def test_sigkill_at_a_random_moment_then_apply_converges(tmp_path: Path) -> None
             )
             assert again.returncode == 0, again.stdout[-2000:] + again.stderr
             assert_converged(listing(base_url), desired)
+    # Most kills landed while the apply was still at work.
+    assert interrupted >= 7, interrupted
