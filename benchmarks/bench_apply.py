@@ -59,7 +59,7 @@ async def apply_in_process(root: Path) -> tuple[float, float, float, int, int]:
     target = load_config(None, root).target()
     now = datetime.fromisoformat(NOW)
     desired = read_desired(target, now)
-    async with open_client(target) as client:
+    async with open_client(target, now) as client:
         started = time.perf_counter()
         plan, _ = await compute_plan(target, client, desired, now)
         planned = time.perf_counter()

@@ -222,7 +222,7 @@ async def _plan(target: Target, when: datetime, resolve: str | None) -> Plan:
     from reconciler.manager import compute_plan, open_client, read_desired
 
     desired = read_desired(target, when)
-    async with open_client(target) as client:
+    async with open_client(target, when) as client:
         plan, _ = await compute_plan(target, client, desired, when, resolve_duplicates=resolve)
     return plan
 
@@ -276,7 +276,7 @@ async def _import(target: Target, directory: Path, overwrite: bool) -> tuple[lis
     from reconciler.importer import plan_files, write_files
     from reconciler.manager import open_client
 
-    async with open_client(target) as client:
+    async with open_client(target, now()) as client:
         remote = await client.list_schedules()
     files, warnings = plan_files(remote, directory, target.root, target.manage_prefix)
     return write_files(files, target.root, overwrite), warnings
@@ -318,7 +318,7 @@ def import_(state: State, directory: Path | None, overwrite: bool) -> None:
 async def _history(target: Target, ref: str) -> tuple[str, str, list[Any]]:
     from reconciler.manager import open_client
 
-    async with open_client(target) as client:
+    async with open_client(target, now()) as client:
         remote = await client.list_schedules()
         matches = [r for r in remote if r.name == ref]
         if len(matches) > 1:
@@ -418,7 +418,7 @@ async def _apply(target: Target, when: datetime, options: ApplyOptions) -> bool:
     from reconciler.render import render_text, summary_line
 
     desired = read_desired(target, when)
-    async with open_client(target) as client:
+    async with open_client(target, when) as client:
         plan, _ = await compute_plan(
             target, client, desired, when, resolve_duplicates=options.resolve_duplicates
         )

@@ -24,8 +24,13 @@ LOCAL_BASE_URL = "http://emulator.local"
 
 
 @asynccontextmanager
-async def open_client(target: Target) -> AsyncIterator[ScheduleClient]:
-    """The API client of `target`; for `endpoint: local`, the emulator in-process on its state file."""
+async def open_client(target: Target, now: datetime) -> AsyncIterator[ScheduleClient]:
+    """The API client of `target`; for `endpoint: local`, the emulator in-process on its state file.
+
+    The embedded emulator's clock is set to `now`, the planner's clock: one clock
+    for both sides, whether RECONCILER_NOW fixes it or not (a clock left in the
+    state file by an earlier run must not linger).
+    """
     if target.is_local:
         # Imported here: a real target never loads the emulator.
         from reconciler.emulator import DEMO_APP, AppCredentials, Settings, create_app
@@ -33,7 +38,7 @@ async def open_client(target: Target) -> AsyncIterator[ScheduleClient]:
 
         target.state_file.parent.mkdir(parents=True, exist_ok=True)
         app_creds = AppCredentials(DEMO_APP.key, DEMO_APP.secret, target.site_timezone)
-        app = create_app(Settings(apps=(app_creds,), state=str(target.state_file)))
+        app = create_app(Settings(apps=(app_creds,), state=str(target.state_file), now=now))
         client = ScheduleClient(
             base_url=LOCAL_BASE_URL,
             app_key=app_creds.key,

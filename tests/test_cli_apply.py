@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +281,21 @@ def test_a_failed_change_does_not_stop_the_others_and_exit_is_1(repo: Path) -> N
     assert "Apply: 1 done, 1 failed (1 created)." in result.output
     assert "run apply again" in result.stderr
     assert set(by_name(repo)) == {"good"}
+
+
+def test_the_embedded_emulator_follows_the_planners_clock(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run with RECONCILER_NOW far ahead leaves that clock in .reconciler/local.db;
+    # a later run on the wall clock must not meet it (the create would be refused
+    # as past by a stale emulator clock while the planner thinks it is future).
+    wall = datetime.now(UTC)
+    later = (wall + timedelta(days=250)).strftime("%Y-%m-%d %H:%M:%S")
+    write(repo, doc("later", trigger={"single": {"time": later, "zone_type": 1}}))
+    monkeypatch.setenv("RECONCILER_NOW", (wall + timedelta(days=200)).isoformat())
+    assert run("plan").exit_code == 0  # the state file now holds that clock
+    monkeypatch.delenv("RECONCILER_NOW")
+    soon = (wall + timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")
+    write(repo, doc("soon", trigger={"single": {"time": soon, "zone_type": 1}}))
+    result = applied()
+    assert "created soon" in result.output
