@@ -128,6 +128,9 @@ def main(
             format="%(levelname)s %(name)s: %(message)s",
         )
         logging.getLogger("reconciler").setLevel(logging.DEBUG)
+        # Our client logs each call once; httpx's own lines only with -vv.
+        for noisy in ("httpx", "httpcore", "uvicorn"):
+            logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     ctx.obj = State(config_path, target_name, verbose)
 
 
