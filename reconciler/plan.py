@@ -256,14 +256,13 @@ def _remote_expired(body: Mapping[str, Any], now: datetime, target: Target) -> b
 def _checksum(
     target: str,
     desired: Sequence[Schedule],
-    remote: Sequence[RemoteLike],
+    forms: Mapping[str, JSON],
+    remote_forms: Mapping[str, JSON],
     changes: Sequence[Change],
 ) -> str:
-    remote_part: list[Any] = sorted(
-        ([r.schedule_id, canonical(r.body())] for r in remote), key=lambda r: str(r[0])
-    )
+    remote_part: list[Any] = sorted([i, form] for i, form in remote_forms.items())
     desired_part: list[Any] = sorted(
-        ([d.name, d.previous_name, canonical(d.body())] for d in desired), key=lambda d: str(d[0])
+        ([d.name, d.previous_name, forms[d.name]] for d in desired), key=lambda d: str(d[0])
     )
     snapshot = {
         "target": target,
@@ -276,7 +275,17 @@ def _checksum(
 
 
 class _Planner:
-    def __init__(self, target: Target, now: datetime, resolve_duplicates: str | None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        now: datetime,
+        resolve_duplicates: str | None,
+        forms: Mapping[str, JSON],
+        remote_forms: Mapping[str, JSON],
+    ) -> None:
+        # Canonical forms, computed once per schedule: by desired name, by remote id.
+        self.forms = forms
+        self.remote_forms = remote_forms
         self.target = target
         self.now = now
         self.site = zone(target.site_timezone)
@@ -290,8 +299,8 @@ class _Planner:
     def protected(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, glob) for glob in self.target.protect)
 
-    def comparable(self, body: JSON) -> JSON:
-        return remove_pointers(canonical(body), self.target.ignore_fields)
+    def comparable(self, form: JSON) -> JSON:
+        return remove_pointers(form, self.target.ignore_fields)
 
     def runs(self, schedule: Schedule) -> tuple[str, ...]:
         return tuple(format_runs(schedule.trigger, self.now, self.target.site_timezone))
@@ -364,7 +373,8 @@ class _Planner:
                 )
             )
             return
-        old, new = self.comparable(before), self.comparable(after)
+        old = self.comparable(self.remote_forms[remote.schedule_id])
+        new = self.comparable(self.forms[d.name])
         if old == new:
             self.changes.append(Change("noop", d.name, remote.schedule_id, source=src))
             return
@@ -423,7 +433,9 @@ def make_plan(
     warnings: Sequence[str] = (),
 ) -> Plan:
     """Classify every desired and remote schedule; compute guards and the checksum."""
-    planner = _Planner(target, now, resolve_duplicates)
+    forms = {d.name: canonical(d.body()) for d in desired}
+    remote_forms = {r.schedule_id: canonical(r.body()) for r in remote}
+    planner = _Planner(target, now, resolve_duplicates, forms, remote_forms)
     planner.warnings.extend(warnings)
     by_name: dict[str, list[RemoteLike]] = defaultdict(list)
     for r in sorted(remote, key=lambda r: r.position):
@@ -457,7 +469,7 @@ def make_plan(
         target=target.name,
         changes=changes,
         warnings=tuple(planner.warnings),
-        checksum=_checksum(target.name, desired, remote, changes),
+        checksum=_checksum(target.name, desired, forms, remote_forms, changes),
         managed_remote=len(managed),
         active_remote=len(remote),
         safety_max_delete_percent=target.safety.max_delete_percent,
