@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 
 from reconciler.api import RemoteSchedule, ScheduleClient
 from reconciler.cli import main
-from reconciler.emulator import DEMO_APP, Settings, create_app
-from reconciler.emulator.transport import EmulatorTransport
+from reconciler.emulator import Settings, create_app
+from tests.test_api_support import client_for as api_client_for
 
 NOW = "2026-11-21T00:00:00+00:00"
 SAMPLES = Path(__file__).resolve().parent.parent / "schedules.d"
@@ -58,13 +58,7 @@ def run(*args: str) -> Result:
 
 
 def client_for(repo: Path) -> ScheduleClient:
-    app = create_app(Settings(state=str(repo / ".reconciler" / "local.db")))
-    return ScheduleClient(
-        base_url="http://emulator.local",
-        app_key=DEMO_APP.key,
-        master_secret=DEMO_APP.secret,
-        transport=EmulatorTransport(app),
-    )
+    return api_client_for(create_app(Settings(state=str(repo / ".reconciler" / "local.db"))))
 
 
 def remote(repo: Path) -> list[RemoteSchedule]:

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import RetryPolicy, ScheduleClient
+from reconciler.api import RetryPolicy
 from reconciler.apply import BATCHES, apply_plan, check_checksum, check_still_valid
-from reconciler.emulator import DEMO_APP, Settings, create_app
-from reconciler.emulator.transport import EmulatorTransport
+from reconciler.emulator import Settings, create_app
 from reconciler.errors import StalePlan
 from reconciler.plan import make_plan
+from tests.test_api_support import client_for
 from tests.test_plan import NOW, desired, plan_of, remote, target
 
 
@@ -23,13 +23,7 @@ def test_batches_run_deletes_then_replaces_then_updates_then_creates() -> None:
 def test_apply_carries_out_every_change_in_batch_order_and_reports_each() -> None:
     async def scenario() -> tuple[list[str], list[str], list[Any]]:
         app = create_app(Settings(now=NOW))
-        client = ScheduleClient(
-            base_url="http://emulator.test",
-            app_key=DEMO_APP.key,
-            master_secret=DEMO_APP.secret,
-            transport=EmulatorTransport(app),
-            retry=RetryPolicy(base_delay=0.001, max_delay=0.01),
-        )
+        client = client_for(app, retry=RetryPolicy(base_delay=0.001, max_delay=0.01))
         async with client:
             for name in ("updated", "replaced", "removed"):
                 await client.create_schedule(desired(name).body())
@@ -58,12 +52,7 @@ def test_apply_carries_out_every_change_in_batch_order_and_reports_each() -> Non
 def test_a_refused_change_is_reported_and_the_others_go_on() -> None:
     async def scenario() -> list[str]:
         app = create_app(Settings(now=NOW))
-        client = ScheduleClient(
-            base_url="http://emulator.test",
-            app_key=DEMO_APP.key,
-            master_secret=DEMO_APP.secret,
-            transport=EmulatorTransport(app),
-        )
+        client = client_for(app)
         never = {
             "periodical": {
                 "start": "2027-02-01 00:00:00",

@@ -36,6 +36,7 @@ from reconciler.emulator.server import serve_in_thread
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.model import Schedule, schedule_from_json
 from reconciler.plan import make_plan
+from tests.test_api_support import client_for
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 FAULTS = ["error=503:0.2", "error=429:0.05", "drop-after-commit=0.05"]
@@ -80,13 +81,7 @@ async def chaos_run(seed: int) -> tuple[int, int]:
     existing, desired = scenario()
     app = create_app(Settings(now=NOW, seed=seed))
     transport = EmulatorTransport(app)
-    client = ScheduleClient(
-        base_url="http://emulator.test",
-        app_key=DEMO_APP.key,
-        master_secret=DEMO_APP.secret,
-        transport=transport,
-        retry=FAST_RETRIES,
-    )
+    client = client_for(app, transport=transport, retry=FAST_RETRIES, rate_limit=400)
     async with client:
         for b in existing:
             await client.create_schedule(b)

@@ -17,13 +17,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.api import RetryPolicy, ScheduleClient
+from reconciler.api import RetryPolicy
 from reconciler.apply import apply_plan
 from reconciler.config import Target
-from reconciler.emulator import DEMO_APP, Settings, create_app
-from reconciler.emulator.transport import EmulatorTransport
+from reconciler.emulator import Settings, create_app
 from reconciler.plan import Plan, make_plan
 from reconciler.validate import validate_target
+from tests.test_api_support import client_for
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -119,13 +119,7 @@ async def round_trip(target: Target) -> tuple[Plan, Plan]:
     _loaded, result = validate_target(target, NOW)
     assert result.ok, [str(d) for d in result.diagnostics]
     app = create_app(Settings(now=NOW))
-    client = ScheduleClient(
-        base_url="http://emulator.test",
-        app_key=DEMO_APP.key,
-        master_secret=DEMO_APP.secret,
-        transport=EmulatorTransport(app),
-        retry=RetryPolicy(base_delay=0.001, max_delay=0.01),
-    )
+    client = client_for(app, retry=RetryPolicy(base_delay=0.001, max_delay=0.01))
     async with client:
         first = make_plan(result.schedules, await client.list_schedules(), target, NOW)
         report = await apply_plan(first, client)
