@@ -319,28 +319,11 @@ def import_(state: State, directory: Path | None, overwrite: bool) -> None:
 
 
 async def _history(target: Target, ref: str) -> tuple[str, str, list[Any]]:
+    from reconciler.history import runs_of
     from reconciler.manager import open_client
 
     async with open_client(target, now()) as client:
-        remote = await client.list_schedules()
-        matches = [r for r in remote if r.name == ref]
-        if len(matches) > 1:
-            ids = ", ".join(r.schedule_id for r in matches)
-            raise PlanRefused(f"several remote schedules are named {ref!r} ({ids}): pass an id")
-        if matches:
-            found = matches[0]
-            return found.name, found.schedule_id, await client.msg_ids(found.schedule_id)
-        by_id = [r for r in remote if r.schedule_id == ref]
-        if by_id:
-            return by_id[0].name, ref, await client.msg_ids(ref)
-        try:
-            # Expired schedules leave the list but keep their runs: an id still works.
-            return ref, ref, await client.msg_ids(ref)
-        except ReconcilerError:
-            raise ConfigError(
-                f"no active remote schedule is named {ref!r}; an expired one leaves the list, "
-                "so pass its schedule id instead"
-            ) from None
+        return await runs_of(client, ref)
 
 
 @main.command()

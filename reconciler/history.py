@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any, Protocol
 
+from reconciler.errors import ReconcilerError
+
 # Push error codes a run can carry (EngageLab/JPush push API); 0 is success.
 MEANINGS = {
     0: "sent",
@@ -31,6 +33,40 @@ class RunLike(Protocol):
     def need_retry(self) -> bool: ...
     @property
     def timestamp(self) -> Any: ...
+
+
+class HistoryClient(Protocol):
+    """What the look-up needs of reconciler.api.ScheduleClient."""
+
+    async def list_schedules(self) -> Sequence[Any]: ...
+    async def msg_ids(self, schedule_id: str) -> Sequence[Any]: ...
+
+
+async def runs_of(client: HistoryClient, ref: str) -> tuple[str, str, list[Any]]:
+    """(name, schedule id, runs) of the schedule named `ref`, or whose id is `ref`.
+
+    Expired schedules leave the list but keep their runs, so an id that is not
+    listed is still asked for.
+    """
+    remote = await client.list_schedules()
+    matches = [r for r in remote if r.name == ref]
+    if len(matches) > 1:
+        ids = ", ".join(r.schedule_id for r in matches)
+        raise ReconcilerError(f"several remote schedules are named {ref!r} ({ids}): pass an id")
+    if matches:
+        found = matches[0]
+        return found.name, found.schedule_id, list(await client.msg_ids(found.schedule_id))
+    by_id = [r for r in remote if r.schedule_id == ref]
+    name = by_id[0].name if by_id else ref
+    try:
+        return name, ref, list(await client.msg_ids(ref))
+    except ReconcilerError:
+        if by_id:
+            raise
+        raise ReconcilerError(
+            f"no active remote schedule is named {ref!r}; an expired one leaves the list, "
+            "so pass its schedule id instead"
+        ) from None
 
 
 def meaning(code: int, message: str) -> str:
