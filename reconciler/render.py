@@ -66,40 +66,29 @@ def _headline(change: Change) -> str:
     return f"{_SYMBOL[change.action]} {change.action} {change.name}{ident}"
 
 
-def _body_lines(change: Change) -> Iterator[str]:
+def _body_lines(change: Change, *, as_diff: bool = False) -> Iterator[str]:
+    """The lines under a change's headline; `as_diff` marks them for a ```diff block
+    (what goes "- ", what comes "+ ", context "  ")."""
+    context = "  " if as_diff else ""
     if change.reason:
-        yield change.reason
+        yield context + change.reason
     if change.source and change.action not in ("noop", "skip"):
-        yield f"from {change.source}"
-    shown = (
-        change.after
-        if change.action == "create"
-        else change.before
-        if change.action == "delete"
-        else None
-    )
+        yield f"{context}from {change.source}"
+    shown = {"create": change.after, "delete": change.before}.get(change.action)
     if shown is not None:
-        yield f"trigger: {_value(shown.get('trigger'))}"
-        yield f"push: {_value(shown.get('push'))}"
+        sign = ("+ " if change.action == "create" else "- ") if as_diff else ""
+        yield f"{sign}trigger: {_value(shown.get('trigger'))}"
+        yield f"{sign}push: {_value(shown.get('push'))}"
     for d in change.diff:
-        yield _diff_line(d)
-    if change.next_runs:
-        yield "next runs: " + ", ".join(change.next_runs)
-
-
-def _diff_lines(change: Change) -> Iterator[str]:
-    """The body of a change as a ```diff block: what goes, what comes."""
-    sign = {"create": "+ ", "delete": "- "}.get(change.action, "  ")
-    for line in _body_lines(change):
-        if line.startswith(("trigger: ", "push: ")):
-            yield sign + line
-        elif not any(line == _diff_line(d) for d in change.diff):
-            yield "  " + line
-    for d in change.diff:
+        if not as_diff:
+            yield _diff_line(d)
+            continue
         if d.before is not ABSENT:
             yield f"- {d.path}: {_value(d.before)}"
         if d.after is not ABSENT:
             yield f"+ {d.path}: {_value(d.after)}"
+    if change.next_runs:
+        yield context + "next runs: " + ", ".join(change.next_runs)
 
 
 def render_text(plan: Plan, *, colour: bool = False, show_unchanged: bool = False) -> str:
@@ -138,7 +127,7 @@ def _md_escape(text: str) -> str:
 
 
 def _md_block(change: Change) -> str:
-    body = "\n".join(_diff_lines(change)).replace("```", "'''")
+    body = "\n".join(_body_lines(change, as_diff=True)).replace("```", "'''")
     summary = (
         f"<code>{_SYMBOL[change.action]} {change.action}</code> <b>{_md_escape(change.name)}</b>"
     )
