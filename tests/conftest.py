@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import make_repo
+from tests.support.cli import make_repo
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.api import ListingUnstable, RemoteSchedule, ScheduleNotFound
 from reconciler.emulator.transport import EmulatorTransport
-from tests.test_api_support import (
+from tests.support.api import (
     BASE_URL,
     FAST,
     Admin,

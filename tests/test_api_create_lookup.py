@@ -19,7 +19,7 @@ from reconciler.api import CreateAmbiguous, RemoteSchedule, ScheduleClient, Serv
 from reconciler.api._create import NameFinder
 from reconciler.api._listing import PAGE_SIZE, scan_for_names
 from reconciler.emulator.transport import EmulatorTransport
-from tests.test_api_support import (
+from tests.support.api import (
     FAST,
     Admin,
     HookTransport,

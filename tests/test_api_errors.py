@@ -21,7 +21,7 @@ from reconciler.api import (
     credentials_from_env,
 )
 from reconciler.errors import ConfigError, ReconcilerError
-from tests.test_api_support import (
+from tests.support.api import (
     DEMO_KEY,
     DEMO_SECRET,
     FAST,

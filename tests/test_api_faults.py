@@ -21,7 +21,7 @@ from reconciler.api import (
     ServiceUnavailable,
 )
 from reconciler.emulator.transport import EmulatorTransport
-from tests.test_api_support import (
+from tests.support.api import (
     FAST,
     Admin,
     client_for,

@@ -21,8 +21,8 @@ from reconciler.api._http import _default_transport
 from reconciler.api._pool import ShardedTransport
 from reconciler.emulator import Settings
 from reconciler.emulator.server import serve_in_thread
+from tests.support.api import DEMO_KEY, DEMO_SECRET, FAST, NOW, Admin, create_body, plain
 from tests.test_api_faults import FAULT_KINDS, STUBBORN, _workload
-from tests.test_api_support import DEMO_KEY, DEMO_SECRET, FAST, NOW, Admin, create_body, plain
 
 
 @pytest.fixture(scope="module")

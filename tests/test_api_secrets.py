@@ -17,8 +17,7 @@ from reconciler.api import ApiError, RetryPolicy, ScheduleClient
 from reconciler.emulator import DEMO_APP, Settings
 from reconciler.emulator.server import serve_in_thread
 from reconciler.emulator.transport import EmulatorTransport
-from tests.test_api_faults import _chain
-from tests.test_api_support import (
+from tests.support.api import (
     BASE_URL,
     CANARY_APP,
     CANARY_KEY,
@@ -29,6 +28,7 @@ from tests.test_api_support import (
     create_body,
     emulator_app,
 )
+from tests.test_api_faults import _chain
 
 WRONG_SECRET = "S3CRET-canary-wrong-7d6c"
 WRONG_TOKEN = base64.b64encode(f"{CANARY_KEY}:{WRONG_SECRET}".encode()).decode()

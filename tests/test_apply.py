@@ -12,7 +12,7 @@ from reconciler.apply import BATCHES, apply_plan, check_checksum, check_still_va
 from reconciler.emulator import Settings, create_app
 from reconciler.errors import StalePlan
 from reconciler.plan import make_plan
-from tests.test_api_support import client_for
+from tests.support.api import client_for
 from tests.test_plan import NOW, desired, plan_of, remote, target
 
 

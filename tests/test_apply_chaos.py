@@ -36,7 +36,7 @@ from reconciler.emulator.server import serve_in_thread
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.model import Schedule, schedule_from_json
 from reconciler.plan import make_plan
-from tests.test_api_support import client_for
+from tests.support.api import client_for
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 FAULTS = ["error=503:0.2", "error=429:0.05", "drop-after-commit=0.05"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli_support import SAMPLES, applied, by_name, client_for, config, doc, remote, run, write
+from tests.support.cli import SAMPLES, applied, by_name, client_for, config, doc, remote, run, write
 
 
 def test_first_apply_of_the_samples_then_nothing_to_do(repo: Path) -> None:

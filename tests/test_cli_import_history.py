@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from reconciler.model import canonical
-from tests.cli_support import NOW, applied, by_name, doc, run, write
+from tests.support.cli import NOW, applied, by_name, doc, run, write
 
 EVERY_KIND: list[dict[str, Any]] = [
     doc("单次推送_once"),

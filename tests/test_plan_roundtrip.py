@@ -23,7 +23,7 @@ from reconciler.config import Target
 from reconciler.emulator import Settings, create_app
 from reconciler.plan import Plan, make_plan
 from reconciler.validate import validate_target
-from tests.test_api_support import client_for
+from tests.support.api import client_for
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -1,7 +1,4 @@
-"""Shared helpers of the API client tests: the emulator in-process, bodies, state, a canary.
-
-(Named test_api_* to stay among the API client's files; it holds no tests itself.)
-"""
+"""Shared helpers of the API client tests: the emulator in-process, bodies, state, a canary."""
 
 from __future__ import annotations
 

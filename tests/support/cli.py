@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from reconciler.api import RemoteSchedule, ScheduleClient
 from reconciler.cli import main
 from reconciler.emulator import Settings, create_app
-from tests.test_api_support import client_for as api_client_for
+from tests.support.api import client_for as api_client_for
+from tests.support.clock import NOW_ISO as NOW
 
-NOW = "2026-11-21T00:00:00+00:00"
 SAMPLES = Path(__file__).resolve().parent.parent / "schedules.d"
 
 
