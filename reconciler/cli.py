@@ -344,11 +344,10 @@ def history(state: State, name: str, fmt: str) -> None:
     import asyncio
 
     from reconciler import history as runs_view
-    from reconciler.timing import zone
 
     target = state.target()
     found_name, schedule_id, runs = asyncio.run(_history(target, name))
-    site = zone(target.site_timezone)
+    site = target.site_zone
     if fmt == "json":
         click.echo(
             json.dumps(

@@ -7,14 +7,17 @@ overridden per target. A missing file means the defaults: one target,
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from reconciler import pointer
+from reconciler.diagnostics import unknown_key
 from reconciler.errors import ConfigError
-from reconciler.load import parse_documents, read_text
+from reconciler.load import Document, parse_documents, read_text
 from reconciler.schema import checker
 from reconciler.timing import zone
 
@@ -60,6 +63,11 @@ class Target:
     concurrency: int = 32
     rate_limit: float = 400
 
+    @cached_property
+    def site_zone(self) -> tzinfo:
+        """The zone of `site_timezone`, looked up once (ValueError if unknown)."""
+        return zone(self.site_timezone)
+
     @property
     def is_local(self) -> bool:
         return self.endpoint == "local"
@@ -102,27 +110,22 @@ def _target(name: str, root: Path, top: Mapping[str, Any], own: Mapping[str, Any
     return Target(name=name, root=root, **merged)
 
 
-def _at(file: str, positions: Mapping[str, tuple[int, int]], pointer: str) -> str:
-    while pointer not in positions and pointer:
-        pointer = pointer.rsplit("/", 1)[0]
-    line, column = positions.get(pointer, (1, 1))
-    return f"{file}:{line}:{column}"
+def _at(doc: Document, pointer: str) -> str:
+    line, column = doc.position(pointer)
+    return f"{doc.file}:{line}:{column}"
 
 
-def _error_at(file: str, positions: Mapping[str, tuple[int, int]], error: Any) -> ConfigError:
-    pointer = "".join(f"/{p}" for p in error.absolute_path)
+def _error_at(doc: Document, error: Any) -> ConfigError:
+    path = pointer.join(error.absolute_path)
+    where = ".".join(str(p) for p in error.absolute_path) or "the file"
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
         key = sorted(set(error.instance) - set(allowed))[0]
-        pointer += f"/{key}"
-        where = ".".join(str(p) for p in error.absolute_path) or "the file"
-        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        tip = f"; did you mean {hint[0]!r}?" if hint else f" (known: {', '.join(allowed)})"
-        message = f"unknown key {key!r} in {where}{tip}"
+        path += "/" + pointer.escape(key)
+        message = unknown_key(key, allowed, where)
     elif error.validator == "not":
         message = "a target takes `endpoint:` or `region:`, not both"
     else:
-        where = ".".join(str(p) for p in error.absolute_path) or "the file"
         message = f"{where}: {error.message}"
         if (
             error.validator == "type"
@@ -130,7 +133,7 @@ def _error_at(file: str, positions: Mapping[str, tuple[int, int]], error: Any) -
             and isinstance(error.instance, str)
         ):
             message += " (write true or false; YAML 1.1 yes/no/on/off are strings here)"
-    return ConfigError(f"{_at(file, positions, pointer)}: error: {message}")
+    return ConfigError(f"{_at(doc, path)}: error: {message}")
 
 
 def load_config(path: Path | None, cwd: Path) -> Config:
@@ -150,11 +153,11 @@ def load_config(path: Path | None, cwd: Path) -> Config:
         raise ConfigError(str(diagnostics[0]))
     if len(documents) > 1:
         raise ConfigError(f"{file}: error: one YAML document expected, found {len(documents)}")
-    data: Any = documents[0].data if documents else {}
-    positions = documents[0].positions if documents else {}
+    doc = documents[0] if documents else Document(file, 0, {}, {})
+    data: Any = doc.data
     errors = list(checker("config.schema.json").errors(data))
     if errors:
-        raise _error_at(file, positions, errors[0])
+        raise _error_at(doc, errors[0])
     root = config_path.parent
     raw_targets: Mapping[str, Any] = data.get("targets") or {"local": {"endpoint": "local"}}
     targets: dict[str, Target] = {}
@@ -162,15 +165,16 @@ def load_config(path: Path | None, cwd: Path) -> Config:
         try:
             targets[name] = _target(name, root, data, own)
         except ConfigError as err:
-            raise ConfigError(f"{_at(file, positions, f'/targets/{name}')}: error: {err}") from None
+            where = _at(doc, "/targets/" + pointer.escape(name))
+            raise ConfigError(f"{where}: error: {err}") from None
     default = data.get("default_target") or ("local" if "local" in targets else sorted(targets)[0])
     if default not in targets:
-        where = _at(file, positions, "/default_target")
+        where = _at(doc, "/default_target")
         raise ConfigError(f"{where}: error: default_target {default!r} is not among the targets")
     for target in targets.values():
         try:
-            zone(target.site_timezone)
+            target.site_zone  # noqa: B018 - looked up once here, so that a bad name fails early
         except ValueError as err:
-            where = _at(file, positions, f"/targets/{target.name}/site_timezone")
+            where = _at(doc, pointer.join(["targets", target.name, "site_timezone"]))
             raise ConfigError(f"{where}: error: target {target.name!r}: {err}") from None
     return Config(config_path, root, default, targets)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,5 +37,14 @@ class Diagnostic:
         }
 
 
-def has_errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
-    return any(d.severity == "error" for d in diagnostics)
+def close_match(word: str, known: Collection[str]) -> str | None:
+    """The known word `word` is most likely a misspelling of, if any is close enough."""
+    found = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown_key(key: str, known: Collection[str], where: str) -> str:
+    """`unknown key 'x' in W; did you mean 'y'?`, or the known keys when none is close."""
+    hint = close_match(key, known)
+    tip = f"; did you mean {hint!r}?" if hint else f" (known: {', '.join(sorted(known))})"
+    return f"unknown key {key!r} in {where}{tip}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,12 +41,6 @@ def _list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
 
 _Dumper.add_representer(str, _str)
 _Dumper.add_representer(list, _list)
-
-
-@dataclass(frozen=True)
-class Written:
-    path: Path
-    name: str
 
 
 def default_dir(pattern: str) -> str:

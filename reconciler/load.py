@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from reconciler.diagnostics import Diagnostic
+from reconciler.pointer import escape, parent
 
 Position = tuple[int, int]
 
@@ -80,7 +81,7 @@ class Document:
                 return self.positions[pointer]
             if not pointer:
                 return (1, 1)
-            pointer = pointer.rsplit("/", 1)[0]
+            pointer = parent(pointer)
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,6 @@ class _NodeError(Exception):
         super().__init__(message)
         self.line = node.start_mark.line + 1
         self.column = node.start_mark.column + 1
-
-
-def escape(key: str) -> str:
-    """One JSON-pointer segment."""
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _construct(node: yaml.Node, pointer: str, positions: dict[str, Position]) -> Any:

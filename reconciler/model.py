@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler import pointer
+
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 TRIGGER_KINDS = ("single", "periodical", "intelligent")
 TriggerKind = Literal["single", "periodical", "intelligent"]
@@ -197,8 +199,8 @@ def remove_pointers(obj: JSON, pointers: tuple[str, ...]) -> JSON:
     if not pointers:
         return obj
     result: JSON = json.loads(json.dumps(obj))
-    for pointer in pointers:
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    for path in pointers:
+        parts = pointer.split(path)
         node: Any = result
         for part in parts[:-1]:
             node = node.get(part) if isinstance(node, dict) else None

@@ -21,11 +21,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from reconciler import pointer
 from reconciler.config import Target
 from reconciler.errors import PlanRefused
 from reconciler.model import (
@@ -37,7 +38,7 @@ from reconciler.model import (
     trigger_from_json,
     trigger_kind,
 )
-from reconciler.timing import format_runs, is_expired, zone
+from reconciler.timing import format_runs, is_expired
 
 Action = Literal["create", "update", "replace", "delete", "noop", "skip", "conflict"]
 # Apply order first (deletes free quota and names before creates need them),
@@ -113,7 +114,7 @@ class Change:
         return (ACTIONS.index(self.action), self.name)
 
     def data(self) -> JSON:
-        """The saved-plan form (DESIGN.md), keys in a fixed order."""
+        """The saved-plan form (README, "The plan"), keys in a fixed order."""
         out: JSON = {
             "action": self.action,
             "name": self.name,
@@ -168,9 +169,6 @@ class Plan:
     def conflicts(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action == "conflict")
 
-    def of(self, action: Action) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.action == action)
-
     def raise_if_unsafe(self, force: bool = False) -> None:
         """Refuse (PlanRefused) when a safety guard trips, unless forced."""
         if self.problems and not force:
@@ -185,10 +183,6 @@ class Plan:
             "changes": [c.data() for c in self.changes],
             "warnings": list(self.warnings),
         }
-
-
-def _pointer(parts: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def field_diff(before: JSON, after: JSON) -> tuple[FieldChange, ...]:
@@ -219,7 +213,7 @@ def field_diff(before: JSON, after: JSON) -> tuple[FieldChange, ...]:
                 node_after = (
                     node_after.get(part, ABSENT) if isinstance(node_after, dict) else ABSENT
                 )
-            path = _pointer(kept)
+            path = pointer.join(kept)
             found.setdefault(path, FieldChange(path, node_before, node_after))
     return tuple(sorted(found.values(), key=lambda d: d.path))
 
@@ -248,7 +242,7 @@ def _show(zone_type: Any) -> str:
 
 def _remote_expired(body: Mapping[str, Any], now: datetime, target: Target) -> bool:
     try:
-        return is_expired(trigger_from_json(body["trigger"]), now, zone(target.site_timezone))
+        return is_expired(trigger_from_json(body["trigger"]), now, target.site_zone)
     except (KeyError, TypeError, ValueError, AttributeError):
         return False  # a shape we cannot read is not ours to call expired
 
@@ -288,7 +282,7 @@ class _Planner:
         self.remote_forms = remote_forms
         self.target = target
         self.now = now
-        self.site = zone(target.site_timezone)
+        self.site = target.site_zone
         self.resolve_duplicates = resolve_duplicates
         self.changes: list[Change] = []
         self.warnings: list[str] = []
@@ -303,7 +297,7 @@ class _Planner:
         return remove_pointers(form, self.target.ignore_fields)
 
     def runs(self, schedule: Schedule) -> tuple[str, ...]:
-        return tuple(format_runs(schedule.trigger, self.now, self.target.site_timezone))
+        return tuple(format_runs(schedule.trigger, self.now, self.site, self.target.site_timezone))
 
     def desired(self, d: Schedule, matches: list[RemoteLike]) -> None:
         src = str(d.source) if d.source else None

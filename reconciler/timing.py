@@ -167,8 +167,10 @@ def describe_zone(zone_type: int | None, site_name: str) -> str:
     return site_name
 
 
-def format_runs(trigger: Trigger, now: datetime, site_name: str, count: int = 3) -> list[str]:
-    """Next fire times as text, each with the zone it fires in."""
+def format_runs(
+    trigger: Trigger, now: datetime, site: tzinfo, site_name: str, count: int = 3
+) -> list[str]:
+    """Next fire times as text, each with the zone it fires in (`site` is `site_name`'s zone)."""
     # Intelligent delivery has no zone_type: it is read in the main site's zone.
     label = (
         site_name
@@ -176,6 +178,5 @@ def format_runs(trigger: Trigger, now: datetime, site_name: str, count: int = 3)
         else describe_zone(trigger.zone_type, site_name)
     )
     return [
-        f"{at.strftime(DATETIME_FORMAT)} {label}"
-        for at in next_runs(trigger, now, zone(site_name), count)
+        f"{at.strftime(DATETIME_FORMAT)} {label}" for at in next_runs(trigger, now, site, count)
     ]

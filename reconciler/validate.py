@@ -8,19 +8,19 @@ what is only suspicious.
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from reconciler import pointer
 from reconciler.config import Target
-from reconciler.diagnostics import Diagnostic
+from reconciler.diagnostics import Diagnostic, close_match, unknown_key
 from reconciler.load import Document, LoadResult, load_schedules
 from reconciler.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
 from reconciler.schema import checker as schema_checker
-from reconciler.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time, zone
+from reconciler.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -78,10 +78,6 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def _pointer(path: Iterable[str | int]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
 def _dotted(path: Iterable[str | int]) -> str:
     return ".".join(str(p) for p in path) or "the schedule"
 
@@ -128,8 +124,9 @@ class _Checker:
             schema: Any = error.schema
             allowed = sorted(schema.get("properties", {}))
             for key in set(error.instance) - set(allowed):
-                for hint in difflib.get_close_matches(key, allowed, n=1, cutoff=0.6):
-                    self.hinted.add((_pointer(error.absolute_path), hint))
+                hint = close_match(key, allowed)
+                if hint:
+                    self.hinted.add((pointer.join(error.absolute_path), hint))
 
     def schema_error(self, error: ValidationError) -> None:
         if error.validator in ("oneOf", "anyOf") and error.context:
@@ -159,16 +156,14 @@ class _Checker:
         if kind == "additionalProperties":
             allowed = sorted(schema.get("properties", {}))
             for key in sorted(set(instance) - set(allowed)):
-                hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                tip = f"; did you mean {hint[0]!r}?" if hint else f" (known: {', '.join(allowed)})"
                 at = "the schedule" if not path else where
-                self.add(_pointer([*path, key]), f"unknown key {key!r} in {at}{tip}")
+                self.add(pointer.join([*path, key]), unknown_key(key, allowed, at))
             return
         if kind == "required":
             missing = error.message.split("'")[1]
-            if (_pointer(path), missing) in self.hinted:
+            if (pointer.join(path), missing) in self.hinted:
                 return  # the unknown key's "did you mean" already says it
-            self.add(_pointer(path), f"{where} is missing {missing!r}")
+            self.add(pointer.join(path), f"{where} is missing {missing!r}")
             return
         if kind == "type":
             expected: Any = error.validator_value
@@ -182,30 +177,32 @@ class _Checker:
                 message += f" (YAML 1.1 {instance!r} is not a boolean here: write true or false)"
             elif path[-2:-1] == ["point"] and isinstance(instance, int | float):
                 message += f' (write month dates as quoted strings, e.g. "{int(instance):02d}")'
-            self.add(_pointer(path), message)
+            self.add(pointer.join(path), message)
             return
         if kind == "enum" and path and path[-1] == "zone_type":
             self.add(
-                _pointer(path),
+                pointer.join(path),
                 f"zone_type must be 1 (main site's zone) or 2 (device's zone), not {instance!r}",
             )
             return
         if kind in ("minProperties", "maxProperties") and path == ["trigger"]:
-            self.add(_pointer(path), "trigger needs exactly one of single, periodical, intelligent")
+            self.add(
+                pointer.join(path), "trigger needs exactly one of single, periodical, intelligent"
+            )
             return
         if kind in ("anyOf", "minProperties") and path[-1:] == ["to"]:
             self.add(
-                _pointer(path),
+                pointer.join(path),
                 'push.to must be "all" or an audience (registration_id, tag, tag_and, tag_not, alias, live_activity_id, seg)',
             )
             return
         if kind == "anyOf" and path[-1:] == ["platform"]:
             self.add(
-                _pointer(path),
+                pointer.join(path),
                 'push.body.platform must be "all", one of android, ios, hmos, or a list of them',
             )
             return
-        self.add(_pointer(path), f"{where}: {error.message}")
+        self.add(pointer.join(path), f"{where}: {error.message}")
 
     # --- rules ----------------------------------------------------------------------
 
@@ -386,7 +383,7 @@ def validate_document(
             checker.add(
                 "/previous_name", "previous_name equals name; remove it once the rename is applied"
             )
-    site = zone(target.site_timezone)
+    site = target.site_zone
     trigger = data.get("trigger")
     if isinstance(trigger, dict) and len(trigger) == 1:
         kind, value = next(iter(trigger.items()))

@@ -324,13 +324,13 @@ def test_single_and_intelligent_run_once_if_ahead() -> None:
 
 def test_format_runs_labels_the_zone() -> None:
     now = at("2026-06-01T00:00:00+00:00")
-    assert format_runs(Single("2026-07-01 09:00:00", 2), now, "UTC") == [
+    assert format_runs(Single("2026-07-01 09:00:00", 2), now, UTC_ZONE, "UTC") == [
         "2026-07-01 09:00:00 device-local"
     ]
-    assert format_runs(Single("2026-07-01 09:00:00", 1), now, "Asia/Singapore") == [
+    assert format_runs(Single("2026-07-01 09:00:00", 1), now, SGT, "Asia/Singapore") == [
         "2026-07-01 09:00:00 Asia/Singapore"
     ]
-    assert format_runs(Single("2026-07-01 09:00:00"), now, "UTC") == [
+    assert format_runs(Single("2026-07-01 09:00:00"), now, UTC_ZONE, "UTC") == [
         "2026-07-01 09:00:00 UTC, server zone assumed"
     ]
     assert describe_zone(2, "UTC") == "device-local"
