@@ -36,7 +36,8 @@ from bench_list import KEY, NOW, SECRET, body, emulator, reconciler_command
 
 from reconciler.apply import apply_plan
 from reconciler.config import load_config
-from reconciler.manager import compute_plan, open_client, read_desired
+from reconciler.manager import compute_plan, open_client
+from reconciler.validate import read_desired
 
 TARGET_RATIO = 1.3
 PAGE_SIZE = 50
@@ -61,11 +62,11 @@ async def apply_in_process(root: Path) -> tuple[float, float, float, int, int]:
     desired = read_desired(target, now)
     async with open_client(target, now) as client:
         started = time.perf_counter()
-        plan, _ = await compute_plan(target, client, desired, now)
+        plan = await compute_plan(target, client, desired, now)
         planned = time.perf_counter()
         report = await apply_plan(plan, client)
         applied = time.perf_counter()
-        verify, _ = await compute_plan(target, client, desired, now)
+        verify = await compute_plan(target, client, desired, now)
         verified = time.perf_counter()
         sent = client.requests_sent
     assert not report.failed, [o.line() for o in report.failed[:3]]

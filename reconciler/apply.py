@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from reconciler.errors import ReconcilerError, StalePlan
-from reconciler.plan import Change, Plan
+from reconciler.plan import CHANGES, Change, Plan
+
+#: The batches, in the order they run: the plan's changing actions.
+BATCHES = CHANGES
 
 Verb = Literal["created", "updated", "replaced", "deleted"]
 _VERB: dict[str, Verb] = {
@@ -27,7 +30,6 @@ _VERB: dict[str, Verb] = {
     "replace": "replaced",
     "delete": "deleted",
 }
-BATCHES = ("delete", "replace", "update", "create")
 
 
 class Client(Protocol):
@@ -118,10 +120,6 @@ async def apply_plan(
         if batch:
             await asyncio.gather(*batch)
     return Report(tuple(outcomes))
-
-
-def changes_to_make(plan: Plan) -> int:
-    return sum(1 for c in plan.changes if c.action in BATCHES)
 
 
 def check_still_valid(saved: dict[str, Any], fresh: Plan) -> None:

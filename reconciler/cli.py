@@ -1,18 +1,22 @@
 """Command line: parse options, call the library, render, choose the exit code.
 
-Nothing here decides anything: every command is a few calls into the
-library. A `ReconcilerError` becomes `error: MESSAGE` on stderr and exit 1;
-nothing a user can cause ends in a traceback.
+Nothing here decides anything: every command is a few calls into the library
+(the manager's sync path, the validator, the importer). A `ReconcilerError`
+becomes `error: MESSAGE` on stderr and exit 1; nothing a user can cause ends in
+a traceback. With several targets (`--target` repeated, `--all-targets`), each
+target's result is printed under its name and the exit code is the worst one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,10 +27,12 @@ from reconciler import __version__
 from reconciler.config import Config, Target, load_config
 from reconciler.errors import ConfigError, PlanRefused, ReconcilerError, StalePlan
 from reconciler.timing import now_from_env
-from reconciler.validate import validate_target
 
 if TYPE_CHECKING:
+    from reconciler.apply import Outcome
+    from reconciler.manager import Seat, SyncOptions, SyncReport, TargetResult
     from reconciler.plan import Plan
+    from reconciler.validate import Desired
 
 # `validate` must start fast (1000 files in under a second of CPU) and needs
 # neither the API client nor the emulator: the commands that do import them
@@ -34,6 +40,8 @@ if TYPE_CHECKING:
 _LAZY_COMMANDS = {"emulator": "reconciler.emulator.cli"}
 
 FORMATS = ("text", "markdown", "json")
+#: Exit codes from best to worst: done, changes pending (--detailed-exitcode), failed.
+_SEVERITY = (0, 2, 1)
 
 
 @dataclass
@@ -41,14 +49,30 @@ class State:
     """What the global options resolve to; commands read it from the click context."""
 
     config_path: Path | None
-    target_name: str | None
+    target_names: tuple[str, ...]
+    all_targets: bool
     verbose: int
+    _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
-        return load_config(self.config_path, Path.cwd())
+        if self._config is None:
+            self._config = load_config(self.config_path, Path.cwd())
+        return self._config
+
+    def targets(self) -> list[Target]:
+        """The chosen targets: every one, the named ones, or the default one."""
+        config = self.config()
+        if self.all_targets:
+            return list(config.targets.values())
+        names = dict.fromkeys(self.target_names) or [None]
+        return [config.target(name) for name in names]
 
     def target(self) -> Target:
-        return self.config().target(self.target_name)
+        """The one target of a command that works on one target only."""
+        chosen = self.targets()
+        if len(chosen) > 1:
+            raise ConfigError("this command works on one target: pick it with --target NAME")
+        return chosen[0]
 
 
 def now() -> datetime:
@@ -56,6 +80,10 @@ def now() -> datetime:
         return now_from_env()
     except ValueError as err:
         raise ConfigError(str(err)) from None
+
+
+def worst(codes: Sequence[int]) -> int:
+    return max(codes, key=_SEVERITY.index, default=0)
 
 
 class _Group(click.Group):
@@ -93,6 +121,17 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
+def _log_calls(verbose: int) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose > 1 else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("reconciler").setLevel(logging.DEBUG)
+    # Our client logs each call once; httpx's own lines only with -vv.
+    for noisy in ("httpx", "httpcore", "uvicorn"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -100,7 +139,13 @@ class _Group(click.Group):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Config file (default: ./reconciler.yaml if present, else the defaults).",
 )
-@click.option("--target", "target_name", help="Target in the config (default: default_target).")
+@click.option(
+    "--target",
+    "target_names",
+    multiple=True,
+    help="Target in the config (default: default_target); repeat it for several.",
+)
+@click.option("--all-targets", is_flag=True, help="Every target of the config.")
 @click.option(
     "--chdir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -112,7 +157,8 @@ class _Group(click.Group):
 def main(
     ctx: click.Context,
     config_path: Path | None,
-    target_name: str | None,
+    target_names: tuple[str, ...],
+    all_targets: bool,
     chdir: Path | None,
     verbose: int,
 ) -> None:
@@ -123,15 +169,49 @@ def main(
     if chdir is not None:
         os.chdir(chdir)
     if verbose:
-        logging.basicConfig(
-            level=logging.DEBUG if verbose > 1 else logging.INFO,
-            format="%(levelname)s %(name)s: %(message)s",
-        )
-        logging.getLogger("reconciler").setLevel(logging.DEBUG)
-        # Our client logs each call once; httpx's own lines only with -vv.
-        for noisy in ("httpx", "httpcore", "uvicorn"):
-            logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
-    ctx.obj = State(config_path, target_name, verbose)
+        _log_calls(verbose)
+    ctx.obj = State(config_path, target_names, all_targets, verbose)
+
+
+# --- validate ----------------------------------------------------------------------------
+
+
+def _validation(target: Target, when: datetime) -> tuple[Desired | None, str | None]:
+    from reconciler.validate import load_desired
+
+    try:
+        return load_desired(target, when), None
+    except ReconcilerError as err:
+        return None, str(err)
+
+
+def _validation_json(desired: Desired | None, error: str | None) -> dict[str, Any]:
+    if desired is None:
+        return {"valid": False, "files": 0, "schedules": 0, "error": error}
+    diagnostics = desired.result.diagnostics
+    errors = sum(d.severity == "error" for d in diagnostics)
+    return {
+        "valid": errors == 0,
+        "files": len(desired.loaded.files),
+        "schedules": len(desired.result.schedules),
+        "errors": errors,
+        "warnings": len(diagnostics) - errors,
+        "diagnostics": [d.to_json() for d in diagnostics],
+    }
+
+
+def _echo_validation(desired: Desired | None, error: str | None) -> None:
+    if desired is None:
+        click.echo(f"error: {error}", err=True)
+        return
+    for diagnostic in desired.result.diagnostics:
+        click.echo(str(diagnostic))
+    report = _validation_json(desired, None)
+    errors, warnings = report["errors"], report["warnings"]
+    click.echo(
+        f"{report['files']} files, {report['schedules']} valid schedules: "
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    )
 
 
 @main.command()
@@ -143,39 +223,23 @@ def validate(state: State, fmt: str) -> None:
     """Check the schedule files offline: schema, documented rules, unique names.
 
     Needs no credentials. Exit 0 when there are no errors (warnings are
-    printed), 1 otherwise.
+    printed), 1 otherwise. With several targets, each is checked with its own
+    settings (prefix, zone, glob) and shown under its name.
 
     Example: reconciler validate --format json
     """
-    target = state.target()
-    loaded, result = validate_target(target, now())
-    diagnostics = list(result.diagnostics)
-    if not loaded.files:
-        message = f"no schedules found under {target.schedules}"
-        if fmt == "json":
-            click.echo(json.dumps({"valid": False, "files": 0, "schedules": 0, "error": message}))
-            raise SystemExit(1)
-        raise ConfigError(message)
-    errors = sum(d.severity == "error" for d in diagnostics)
-    warnings = len(diagnostics) - errors
+    targets, when = state.targets(), now()
+    results = {t.name: _validation(t, when) for t in targets}
+    reports = {name: _validation_json(*result) for name, result in results.items()}
     if fmt == "json":
-        payload = {
-            "valid": errors == 0,
-            "files": len(loaded.files),
-            "schedules": len(result.schedules),
-            "errors": errors,
-            "warnings": warnings,
-            "diagnostics": [d.to_json() for d in diagnostics],
-        }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        shown = reports if len(targets) > 1 else next(iter(reports.values()))
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
-        for diagnostic in diagnostics:
-            click.echo(str(diagnostic))
-        click.echo(
-            f"{len(loaded.files)} files, {len(result.schedules)} valid schedules: "
-            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-        )
-    if errors:
+        for name, result in results.items():
+            if len(targets) > 1:
+                click.echo(f"== target {name}")
+            _echo_validation(*result)
+    if not all(report["valid"] for report in reports.values()):
         raise SystemExit(1)
 
 
@@ -211,6 +275,9 @@ def targets(state: State, fmt: str) -> None:
         click.echo(f"{entry['name']}{' (default)' if entry['default'] else ''}")
 
 
+# --- plan --------------------------------------------------------------------------------
+
+
 def render_plan(plan: Plan, fmt: str) -> str:
     from reconciler.render import render_json, render_markdown, render_text
 
@@ -221,20 +288,50 @@ def render_plan(plan: Plan, fmt: str) -> str:
     return render_text(plan, colour=True)
 
 
-async def _plan(target: Target, when: datetime, resolve: str | None) -> Plan:
-    from reconciler.manager import compute_plan, open_client, read_desired
+def _target_error(target: str, error: BaseException | None, several: bool) -> int:
+    where = f"target {target}: " if several else ""
+    click.echo(f"error: {where}{error}", err=True)
+    return 1
 
-    desired = read_desired(target, when)
-    async with open_client(target, when) as client:
-        plan, _ = await compute_plan(target, client, desired, when, resolve_duplicates=resolve)
-    return plan
+
+@dataclass(frozen=True)
+class _PlanOutput:
+    fmt: str
+    out: Path | None
+    detailed_exitcode: bool
+    force: bool
+    several: bool
+
+    def show(self, result: TargetResult[Plan]) -> int:
+        """Print one target's plan (unless gathered into one JSON list), save it; the exit code."""
+        plan = result.value
+        if plan is None:
+            return _target_error(result.target, result.error, self.several)
+        if not (self.several and self.fmt == "json"):
+            click.echo(render_plan(plan, self.fmt), nl=False)
+        if self.out is not None:
+            path = Path(str(self.out).replace("{target}", plan.target))
+            path.write_text(render_plan(plan, "json"), encoding="utf-8")
+        try:
+            plan.raise_if_unsafe(self.force)
+        except PlanRefused as err:
+            return _target_error(plan.target, err, self.several)
+        return 2 if self.detailed_exitcode and plan.needs_work else 0
+
+
+def _plans_json(results: Sequence[TargetResult[Plan]]) -> str:
+    data = [
+        r.value.data() if r.value else {"target": r.target, "error": str(r.error)} for r in results
+    ]
+    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 @main.command()
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Also save the plan as JSON, for `reconciler apply FILE`.",
+    help="Also save the plan as JSON, for `reconciler apply FILE` ({target} in the name "
+    "stands for the target's name, needed with several targets).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
@@ -249,30 +346,173 @@ async def _plan(target: Target, when: datetime, resolve: str | None) -> Plan:
     help="Plan to delete all but the oldest of remote schedules sharing a name.",
 )
 @click.pass_obj
-def plan(
-    state: State,
-    out: Path | None,
-    fmt: str,
-    detailed_exitcode: bool,
-    force: bool,
-    resolve_duplicates: str | None,
-) -> None:
+def plan(state: State, /, resolve_duplicates: str | None, **options: Any) -> None:
     """Show what apply would change: the files against the app's schedules.
 
     The plan is printed first; then a safety guard may refuse it (exit 1).
+    Several targets are planned concurrently, each printed under its name
+    (with --format json: one list of plans).
 
-    Example: reconciler plan --format markdown --detailed-exitcode
+    Example: reconciler --all-targets plan --format markdown --detailed-exitcode
     """
-    target = state.target()
-    import asyncio
+    from reconciler.manager import each_target, plan_target
 
-    result = asyncio.run(_plan(target, now(), resolve_duplicates))
-    click.echo(render_plan(result, fmt), nl=False)
-    if out is not None:
-        out.write_text(render_plan(result, "json"), encoding="utf-8")
-    result.raise_if_unsafe(force)
-    if detailed_exitcode and (result.has_changes or result.conflicts):
-        raise SystemExit(2)
+    targets, when = state.targets(), now()
+    output = _PlanOutput(several=len(targets) > 1, **options)
+    if output.several and output.out is not None and "{target}" not in str(output.out):
+        raise ConfigError("with several targets, --out needs {target} in the file name")
+    results = asyncio.run(
+        each_target(targets, lambda t: plan_target(t, when, resolve_duplicates=resolve_duplicates))
+    )
+    if output.several and output.fmt == "json":
+        click.echo(_plans_json(results))
+    raise SystemExit(worst([output.show(result) for result in results]))
+
+
+# --- apply -------------------------------------------------------------------------------
+
+
+def _ask(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise PlanRefused("no terminal to confirm on: pass --auto-approve, or apply a saved plan")
+    return click.confirm(question, default=False)
+
+
+async def _ask_once(waiting: Sequence[tuple[Plan, int]]) -> bool:
+    counts = ", ".join(f"{plan.target}: {count}" for plan, count in waiting)
+    total = sum(count for _, count in waiting)
+    return _ask(f"Apply these {total} change(s) to {len(waiting)} target(s) ({counts})?")
+
+
+class _Hooks:
+    """The CLI's view of one target's sync: the plan, the question, progress lines or a bar."""
+
+    def __init__(self, prefix: str, auto_approve: bool, seat: Seat | None = None) -> None:
+        self.prefix, self.auto_approve, self.seat = prefix, auto_approve, seat
+        self.bar: Any = None
+
+    def planned(self, plan: Plan) -> None:
+        click.echo(render_plan(plan, "text"), nl=False)
+
+    async def confirm(self, plan: Plan, count: int) -> bool:
+        if self.auto_approve:
+            return True
+        if self.seat is not None:
+            return await self.seat.confirm(plan, count)
+        return _ask(f"Apply these {count} change(s)?")
+
+    def applying(self, count: int) -> None:
+        if sys.stdout.isatty() and not self.prefix:
+            self.bar = click.progressbar(length=count, label="Applying", file=sys.stderr)
+            self.bar.__enter__()
+
+    def applied(self, outcome: Outcome) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+        else:
+            click.echo(self.prefix + outcome.line())
+
+    def finish(self, report: SyncReport) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            for outcome in report.failed:
+                click.echo(outcome.line())
+
+
+def _echo_report(report: SyncReport, prefix: str) -> int:
+    from reconciler.render import summary_line
+
+    if report.applied is None:
+        click.echo(f"{prefix}Nothing to do.")
+        return 0
+    click.echo(prefix + report.applied.summary())
+    if report.failed:
+        click.echo(f"{prefix}Some changes failed: run apply again to finish the work.", err=True)
+    elif report.verified is not None and report.drifted:
+        line = summary_line(report.verified)
+        click.echo(f"{prefix}verify: the app does not match the files yet: {line}", err=True)
+    elif report.verified is not None:
+        click.echo(f"{prefix}Verified: the app matches the files.")
+    return 0 if report.ok else 1
+
+
+async def _apply_all(
+    targets: Sequence[Target], options: SyncOptions, auto_approve: bool
+) -> list[TargetResult[tuple[SyncReport, str]]]:
+    from reconciler.manager import JointApproval, each_target, sync
+
+    approval = JointApproval(_ask_once, len(targets)) if len(targets) > 1 else None
+    when = now()
+
+    async def one(target: Target) -> tuple[SyncReport, str]:
+        seat = approval.seat() if approval is not None else None
+        prefix = f"[{target.name}] " if approval is not None else ""
+        hooks = _Hooks(prefix, auto_approve, seat)
+        try:
+            report = await sync(target, when, options, hooks)
+        finally:
+            if seat is not None:
+                seat.leave()
+        hooks.finish(report)
+        return report, prefix
+
+    return await each_target(targets, one)
+
+
+def _read_saved_plan(path: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise StalePlan(f"{path}: not a saved plan ({err})") from None
+    if not isinstance(saved, dict) or "checksum" not in saved:
+        raise StalePlan(f"{path}: not a saved plan (no checksum); make one with plan --out")
+    return saved
+
+
+@main.command()
+@click.argument(
+    "planfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--checksum", help="Apply only if the plan still has this checksum.")
+@click.option("--force", is_flag=True, help="Do not refuse when a safety guard trips.")
+@click.option(
+    "--resolve-duplicates",
+    type=click.Choice(["keep-oldest"]),
+    help="Delete all but the oldest of remote schedules sharing a name.",
+)
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Plan again afterwards and fail unless nothing is left to do.",
+)
+@click.pass_obj
+def apply(state: State, /, planfile: Path | None, auto_approve: bool, **options: Any) -> None:
+    """Make the app match the files: carry out the plan.
+
+    With PLANFILE (from plan --out) or --checksum, refuse unless the plan made
+    now is exactly the one reviewed. After a failure, run it again. Several
+    targets are applied concurrently after one confirmation.
+
+    Example: reconciler plan --out plan.json && reconciler apply plan.json
+    """
+    from reconciler.manager import SyncOptions
+
+    targets, several = state.targets(), len(state.targets()) > 1
+    if several and (planfile is not None or options["checksum"]):
+        raise ConfigError("a saved plan or --checksum is for one target: pick it with --target")
+    saved = _read_saved_plan(planfile) if planfile else None
+    sync_options = SyncOptions(saved=saved, **options)
+    results = asyncio.run(_apply_all(targets, sync_options, auto_approve))
+    codes = [
+        _echo_report(*r.value) if r.value else _target_error(r.target, r.error, several)
+        for r in results
+    ]
+    raise SystemExit(worst(codes))
+
+
+# --- import and history ----------------------------------------------------------------
 
 
 async def _import(target: Target, directory: Path, overwrite: bool) -> tuple[list[Path], list[str]]:
@@ -302,8 +542,6 @@ def import_(state: State, directory: Path | None, overwrite: bool) -> None:
 
     Example: reconciler --target prod import --dir schedules.d
     """
-    import asyncio
-
     from reconciler.importer import default_dir
 
     target = state.target()
@@ -313,9 +551,8 @@ def import_(state: State, directory: Path | None, overwrite: bool) -> None:
         click.echo(f"warning: {warning}", err=True)
     for path in written:
         click.echo(f"wrote {path.relative_to(target.root)}")
-    click.echo(
-        f"Imported {len(written)} schedule(s) into {folder.relative_to(target.root) if folder.is_relative_to(target.root) else folder}."
-    )
+    shown = folder.relative_to(target.root) if folder.is_relative_to(target.root) else folder
+    click.echo(f"Imported {len(written)} schedule(s) into {shown}.")
 
 
 async def _history(target: Target, ref: str) -> tuple[str, str, list[Any]]:
@@ -341,155 +578,14 @@ def history(state: State, name: str, fmt: str) -> None:
 
     Example: reconciler history weekly_digest --format json
     """
-    import asyncio
-
     from reconciler import history as runs_view
 
     target = state.target()
     found_name, schedule_id, runs = asyncio.run(_history(target, name))
     site = target.site_zone
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                runs_view.render_json(found_name, schedule_id, runs, site),
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        data = runs_view.render_json(found_name, schedule_id, runs, site)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(
-            runs_view.render_text(found_name, schedule_id, runs, site, target.site_timezone),
-            nl=False,
-        )
-
-
-def _read_saved_plan(path: Path) -> dict[str, Any]:
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise StalePlan(f"{path}: not a saved plan ({err})") from None
-    if not isinstance(saved, dict) or "checksum" not in saved:
-        raise StalePlan(f"{path}: not a saved plan (no checksum); make one with plan --out")
-    return saved
-
-
-@dataclass(frozen=True)
-class ApplyOptions:
-    saved: dict[str, Any] | None
-    checksum: str | None
-    auto_approve: bool
-    force: bool
-    resolve_duplicates: str | None
-    verify: bool
-
-
-def _confirm(options: ApplyOptions, count: int) -> None:
-    if options.auto_approve or options.saved is not None or options.checksum is not None:
-        return  # a reviewed plan (file or checksum) is the approval
-    if not sys.stdin.isatty():
-        raise PlanRefused("no terminal to confirm on: pass --auto-approve, or apply a saved plan")
-    if not click.confirm(f"Apply these {count} change(s)?", default=False):
-        raise PlanRefused("not applied: declined at the prompt")
-
-
-async def _apply(target: Target, when: datetime, options: ApplyOptions) -> bool:
-    from reconciler.apply import (
-        apply_plan,
-        changes_to_make,
-        check_checksum,
-        check_still_valid,
-    )
-    from reconciler.manager import compute_plan, open_client, read_desired
-    from reconciler.render import render_text, summary_line
-
-    desired = read_desired(target, when)
-    async with open_client(target, when) as client:
-        plan, _ = await compute_plan(
-            target, client, desired, when, resolve_duplicates=options.resolve_duplicates
-        )
-        click.echo(render_text(plan, colour=True), nl=False)
-        if options.saved is not None:
-            check_still_valid(options.saved, plan)
-        if options.checksum is not None:
-            check_checksum(options.checksum, plan)
-        plan.raise_if_unsafe(options.force)
-        if plan.conflicts:
-            names = ", ".join(c.name for c in plan.conflicts)
-            raise PlanRefused(
-                f"{len(plan.conflicts)} name(s) shared by several remote schedules ({names}): "
-                "resolve them by hand or pass --resolve-duplicates keep-oldest"
-            )
-        count = changes_to_make(plan)
-        if count == 0:
-            click.echo("Nothing to do.")
-            return True
-        _confirm(options, count)
-        if sys.stdout.isatty():
-            with click.progressbar(length=count, label="Applying", file=sys.stderr) as bar:
-                report = await apply_plan(plan, client, lambda _: bar.update(1))
-            for outcome in report.failed:
-                click.echo(outcome.line())
-        else:
-            report = await apply_plan(plan, client, lambda o: click.echo(o.line()))
-        click.echo(report.summary())
-        if report.failed:
-            click.echo("Some changes failed: run apply again to finish the work.", err=True)
-            return False
-        if options.verify:
-            fresh, _ = await compute_plan(target, client, desired, when)
-            if fresh.has_changes or fresh.conflicts:
-                click.echo(
-                    f"verify: the app does not match the files yet: {summary_line(fresh)}", err=True
-                )
-                return False
-            click.echo("Verified: the app matches the files.")
-    return True
-
-
-@main.command()
-@click.argument(
-    "planfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--checksum", help="Apply only if the plan still has this checksum.")
-@click.option("--force", is_flag=True, help="Do not refuse when a safety guard trips.")
-@click.option(
-    "--resolve-duplicates",
-    type=click.Choice(["keep-oldest"]),
-    help="Delete all but the oldest of remote schedules sharing a name.",
-)
-@click.option(
-    "--verify/--no-verify",
-    default=True,
-    show_default=True,
-    help="Plan again afterwards and fail unless nothing is left to do.",
-)
-@click.pass_obj
-def apply(
-    state: State,
-    planfile: Path | None,
-    auto_approve: bool,
-    checksum: str | None,
-    force: bool,
-    resolve_duplicates: str | None,
-    verify: bool,
-) -> None:
-    """Make the app match the files: carry out the plan.
-
-    With PLANFILE (from plan --out) or --checksum, refuse unless the plan made
-    now is exactly the one reviewed. After a failure, run it again.
-
-    Example: reconciler plan --out plan.json && reconciler apply plan.json
-    """
-    options = ApplyOptions(
-        saved=_read_saved_plan(planfile) if planfile else None,
-        checksum=checksum,
-        auto_approve=auto_approve,
-        force=force,
-        resolve_duplicates=resolve_duplicates,
-        verify=verify,
-    )
-    import asyncio
-
-    if not asyncio.run(_apply(state.target(), now(), options)):
-        raise SystemExit(1)
+        text = runs_view.render_text(found_name, schedule_id, runs, site, target.site_timezone)
+        click.echo(text, nl=False)

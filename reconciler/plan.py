@@ -41,9 +41,10 @@ from reconciler.model import (
 from reconciler.timing import format_runs, is_expired
 
 Action = Literal["create", "update", "replace", "delete", "noop", "skip", "conflict"]
-# Apply order first (deletes free quota and names before creates need them),
-# then what is left alone.
-ACTIONS: tuple[Action, ...] = ("delete", "replace", "update", "create", "conflict", "skip", "noop")
+#: The actions that change the app, in apply order: deletes free quota and names
+#: before creates need them. Everything else is left alone.
+CHANGES: tuple[Action, ...] = ("delete", "replace", "update", "create")
+ACTIONS: tuple[Action, ...] = (*CHANGES, "conflict", "skip", "noop")
 SUMMARY_ORDER: tuple[Action, ...] = (
     "create",
     "update",
@@ -162,17 +163,36 @@ class Plan:
         return {action: self.count(action) for action in SUMMARY_ORDER}
 
     @property
+    def to_make(self) -> tuple[Change, ...]:
+        """The changes apply carries out (creates, updates, replaces, deletes)."""
+        return tuple(c for c in self.changes if c.action in CHANGES)
+
+    @property
     def has_changes(self) -> bool:
-        return any(c.action in ("create", "update", "replace", "delete") for c in self.changes)
+        return bool(self.to_make)
 
     @property
     def conflicts(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action == "conflict")
 
+    @property
+    def needs_work(self) -> bool:
+        """Something is left to do: changes, or conflicts to resolve (`--detailed-exitcode` 2)."""
+        return self.has_changes or bool(self.conflicts)
+
     def raise_if_unsafe(self, force: bool = False) -> None:
         """Refuse (PlanRefused) when a safety guard trips, unless forced."""
         if self.problems and not force:
             raise PlanRefused("; ".join(self.problems) + " (use --force if this is intended)")
+
+    def raise_if_conflicts(self) -> None:
+        """Refuse (PlanRefused) to apply while names are shared by several remote schedules."""
+        if self.conflicts:
+            names = ", ".join(c.name for c in self.conflicts)
+            raise PlanRefused(
+                f"{len(self.conflicts)} name(s) shared by several remote schedules ({names}): "
+                "resolve them by hand or pass --resolve-duplicates keep-oldest"
+            )
 
     def data(self) -> JSON:
         return {
@@ -269,6 +289,16 @@ def _checksum(
 
 
 class _Planner:
+    """Classifies schedules one rule at a time; each rule is a small step below.
+
+    For a desired schedule the rules run in this order, the first that decides
+    wins: ownership (several remote schedules of the name), then, when it is
+    absent remotely, expired / disabled / create; when present, expired /
+    unchanged / a replacement it cannot have while disabled / update or replace
+    (a rename is an update found by `previous_name`). A remote schedule no desired
+    one claims is unmanaged, protected, kept (prune off) or deleted.
+    """
+
     def __init__(
         self,
         target: Target,
@@ -290,131 +320,188 @@ class _Planner:
     def managed(self, name: str) -> bool:
         return name.startswith(self.target.manage_prefix)
 
-    def protected(self, name: str) -> bool:
-        return any(fnmatch.fnmatchcase(name, glob) for glob in self.target.protect)
-
     def comparable(self, form: JSON) -> JSON:
         return remove_pointers(form, self.target.ignore_fields)
 
     def runs(self, schedule: Schedule) -> tuple[str, ...]:
         return tuple(format_runs(schedule.trigger, self.now, self.site, self.target.site_timezone))
 
-    def desired(self, d: Schedule, matches: list[RemoteLike]) -> None:
-        src = str(d.source) if d.source else None
-        after = d.body()
-        if len(matches) > 1:
-            ordered = sorted(matches, key=lambda r: r.position)
-            if self.resolve_duplicates != "keep-oldest":
-                ids = ", ".join(
-                    f"{r.schedule_id} (#{i + 1} by creation)" for i, r in enumerate(ordered)
-                )
-                self.changes.append(
-                    Change(
-                        "conflict",
-                        d.name,
-                        reason=f"{len(ordered)} remote schedules share this name: {ids}",
-                        source=src,
-                        remote_ids=tuple(r.schedule_id for r in ordered),
-                        after=after,
-                    )
-                )
-                return
-            for extra in ordered[1:]:
-                self.changes.append(
-                    Change(
-                        "delete",
-                        extra.name,
-                        extra.schedule_id,
-                        before=extra.body(),
-                        reason=f"duplicate of {ordered[0].schedule_id} (keep-oldest)",
-                    )
-                )
-            matches = ordered[:1]
-        expired = is_expired(d.trigger, self.now, self.site)
-        if not matches:
-            if expired:
-                self.changes.append(
-                    Change("skip", d.name, reason="expired; delete the file", source=src)
-                )
-                self.warnings.append(
-                    f"{src}: {d.name} has expired and is absent remotely: delete the file"
-                )
-            elif not d.enabled:
-                self.changes.append(
-                    Change(
-                        "skip",
-                        d.name,
-                        source=src,
-                        reason="disabled and absent remotely: the API cannot create a disabled schedule",
-                    )
-                )
-            else:
-                self.changes.append(
-                    Change("create", d.name, after=after, next_runs=self.runs(d), source=src)
-                )
+    def desired(self, d: Schedule, matches: Sequence[RemoteLike]) -> None:
+        remote = self.owner(d, matches)
+        if isinstance(remote, _Conflict):
             return
-        remote = matches[0]
-        before = remote.body()
-        if _remote_expired(before, self.now, self.target) or expired:
+        if remote is None:
+            change = self.expired_absent(d) or self.disabled_absent(d) or self.create(d)
+        else:
+            change = (
+                self.expired_present(d, remote)
+                or self.unchanged(d, remote)
+                or self.disabled_replacement(d, remote)
+                or self.update(d, remote)
+            )
+        self.changes.append(change)
+
+    # --- ownership: one remote schedule per name ----------------------------------------
+
+    def owner(self, d: Schedule, matches: Sequence[RemoteLike]) -> RemoteLike | _Conflict | None:
+        """The one remote schedule `d` governs, None if absent; several are a conflict,
+        or, with keep-oldest, the oldest, the others deleted."""
+        if len(matches) <= 1:
+            return matches[0] if matches else None
+        ordered = sorted(matches, key=lambda r: r.position)
+        if self.resolve_duplicates != "keep-oldest":
+            ids = ", ".join(
+                f"{r.schedule_id} (#{i + 1} by creation)" for i, r in enumerate(ordered)
+            )
+            self.changes.append(
+                _change(
+                    "conflict",
+                    d,
+                    reason=f"{len(ordered)} remote schedules share this name: {ids}",
+                    remote_ids=tuple(r.schedule_id for r in ordered),
+                    after=d.body(),
+                )
+            )
+            return _CONFLICT
+        for extra in ordered[1:]:
             self.changes.append(
                 Change(
-                    "skip",
-                    d.name,
-                    remote.schedule_id,
-                    before=before,
-                    source=src,
-                    reason="expired: the API does not update an expired schedule",
+                    "delete",
+                    extra.name,
+                    extra.schedule_id,
+                    before=extra.body(),
+                    reason=f"duplicate of {ordered[0].schedule_id} (keep-oldest)",
                 )
             )
-            return
-        old = self.comparable(self.remote_forms[remote.schedule_id])
-        new = self.comparable(self.forms[d.name])
-        if old == new:
-            self.changes.append(Change("noop", d.name, remote.schedule_id, source=src))
-            return
-        why = replacement_reason(before, after)
-        if why is not None and not d.enabled:
-            self.changes.append(
-                Change(
-                    "skip",
-                    d.name,
-                    remote.schedule_id,
-                    before=before,
-                    source=src,
-                    reason=f"{why}, but a disabled schedule cannot be created; enable it first",
-                )
-            )
-            self.warnings.append(f"{d.name}: {why}, but it is disabled: nothing will be done")
-            return
-        # What the API will not update is deleted and created again, with the reason.
-        renamed = f"renamed from {remote.name}" if remote.name != d.name else ""
-        self.changes.append(
-            Change(
-                "replace" if why else "update",
-                d.name,
-                remote.schedule_id,
-                before=before,
-                after=after,
-                diff=field_diff(old, new),
-                reason=why or renamed,
-                next_runs=self.runs(d),
-                source=src,
-            )
+        return ordered[0]
+
+    # --- absent remotely ------------------------------------------------------------------
+
+    def expired_absent(self, d: Schedule) -> Change | None:
+        if not is_expired(d.trigger, self.now, self.site):
+            return None
+        self.warnings.append(
+            f"{d.source}: {d.name} has expired and is absent remotely: delete the file"
+        )
+        return _change("skip", d, reason="expired; delete the file")
+
+    def disabled_absent(self, d: Schedule) -> Change | None:
+        if d.enabled:
+            return None
+        return _change(
+            "skip",
+            d,
+            reason="disabled and absent remotely: the API cannot create a disabled schedule",
         )
 
-    def leftover(self, r: RemoteLike) -> None:
-        if self.protected(r.name):
-            self.changes.append(
-                Change("skip", r.name, r.schedule_id, reason="protected: never deleted")
-            )
-        elif not self.target.prune:
-            self.changes.append(
-                Change("skip", r.name, r.schedule_id, reason="not in the repo; prune is off")
-            )
-        else:
-            self.changes.append(
-                Change("delete", r.name, r.schedule_id, before=r.body(), reason="not in the repo")
-            )
+    def create(self, d: Schedule) -> Change:
+        return _change("create", d, after=d.body(), next_runs=self.runs(d))
+
+    # --- present remotely -----------------------------------------------------------------
+
+    def expired_present(self, d: Schedule, remote: RemoteLike) -> Change | None:
+        before = remote.body()
+        if not (
+            _remote_expired(before, self.now, self.target)
+            or is_expired(d.trigger, self.now, self.site)
+        ):
+            return None
+        return _change(
+            "skip",
+            d,
+            remote,
+            before=before,
+            reason="expired: the API does not update an expired schedule",
+        )
+
+    def unchanged(self, d: Schedule, remote: RemoteLike) -> Change | None:
+        if self.old(remote) != self.new(d):
+            return None
+        return _change("noop", d, remote)
+
+    def disabled_replacement(self, d: Schedule, remote: RemoteLike) -> Change | None:
+        before = remote.body()
+        why = replacement_reason(before, d.body())
+        if why is None or d.enabled:
+            return None
+        self.warnings.append(f"{d.name}: {why}, but it is disabled: nothing will be done")
+        return _change(
+            "skip",
+            d,
+            remote,
+            before=before,
+            reason=f"{why}, but a disabled schedule cannot be created; enable it first",
+        )
+
+    def update(self, d: Schedule, remote: RemoteLike) -> Change:
+        """A full PUT, or a replacement for what the API will not update (with the reason)."""
+        before, after = remote.body(), d.body()
+        why = replacement_reason(before, after)
+        renamed = f"renamed from {remote.name}" if remote.name != d.name else ""
+        return _change(
+            "replace" if why else "update",
+            d,
+            remote,
+            before=before,
+            after=after,
+            diff=field_diff(self.old(remote), self.new(d)),
+            reason=why or renamed,
+            next_runs=self.runs(d),
+        )
+
+    def old(self, remote: RemoteLike) -> JSON:
+        return self.comparable(self.remote_forms[remote.schedule_id])
+
+    def new(self, d: Schedule) -> JSON:
+        return self.comparable(self.forms[d.name])
+
+    # --- remote schedules no desired one claims ---------------------------------------------
+
+    def leftover(self, r: RemoteLike) -> Change:
+        if not self.managed(r.name):
+            reason = f"unmanaged: lacks the prefix {self.target.manage_prefix!r}"
+            return Change("skip", r.name, r.schedule_id, reason=reason)
+        if any(fnmatch.fnmatchcase(r.name, glob) for glob in self.target.protect):
+            return Change("skip", r.name, r.schedule_id, reason="protected: never deleted")
+        if not self.target.prune:
+            return Change("skip", r.name, r.schedule_id, reason="not in the repo; prune is off")
+        return Change("delete", r.name, r.schedule_id, before=r.body(), reason="not in the repo")
+
+
+class _Conflict:
+    """`_Planner.owner`'s answer when the name is shared: the conflict is recorded."""
+
+
+_CONFLICT = _Conflict()
+
+
+def _change(action: Action, d: Schedule, remote: RemoteLike | None = None, **fields: Any) -> Change:
+    """A change of desired schedule `d` (and the remote one it governs, if any)."""
+    schedule_id = remote.schedule_id if remote is not None else None
+    source = str(d.source) if d.source else None
+    return Change(action, d.name, schedule_id, source=source, **fields)
+
+
+def _matches(
+    desired: Sequence[Schedule], remote: Sequence[RemoteLike]
+) -> list[tuple[Schedule, list[RemoteLike]]]:
+    """Each desired schedule with the remote ones of its name, oldest first; a rename
+    (`previous_name`) finds the old name's when its own is absent and the old name is
+    not itself desired. A remote schedule goes to one desired schedule at most."""
+    by_name: dict[str, list[RemoteLike]] = defaultdict(list)
+    for r in sorted(remote, key=lambda r: r.position):
+        by_name[r.name].append(r)
+    desired_names = {d.name for d in desired}
+    claimed: set[str] = set()
+    pairs: list[tuple[Schedule, list[RemoteLike]]] = []
+    for d in desired:
+        matches = by_name.get(d.name, [])
+        if not matches and d.previous_name and d.previous_name not in desired_names:
+            matches = by_name.get(d.previous_name, [])
+        matches = [m for m in matches if m.schedule_id not in claimed]
+        claimed.update(m.schedule_id for m in matches)
+        pairs.append((d, matches))
+    return pairs
 
 
 def make_plan(
@@ -426,45 +513,25 @@ def make_plan(
     resolve_duplicates: str | None = None,
     warnings: Sequence[str] = (),
 ) -> Plan:
-    """Classify every desired and remote schedule; compute guards and the checksum."""
+    """Classify every desired and every remote schedule; compute the guards and the checksum."""
     forms = {d.name: canonical(d.body()) for d in desired}
     remote_forms = {r.schedule_id: canonical(r.body()) for r in remote}
     planner = _Planner(target, now, resolve_duplicates, forms, remote_forms)
     planner.warnings.extend(warnings)
-    by_name: dict[str, list[RemoteLike]] = defaultdict(list)
-    for r in sorted(remote, key=lambda r: r.position):
-        by_name[r.name].append(r)
-    managed = [r for r in remote if planner.managed(r.name)]
-    claimed: set[str] = set()
-    desired_names = {d.name for d in desired}
-    for d in desired:
-        matches = by_name.get(d.name, [])
-        if not matches and d.previous_name and d.previous_name not in desired_names:
-            matches = by_name.get(d.previous_name, [])
-        matches = [m for m in matches if m.schedule_id not in claimed]
-        claimed.update(m.schedule_id for m in matches)
+    pairs = _matches(desired, remote)
+    for d, matches in pairs:
         planner.desired(d, matches)
+    claimed = {m.schedule_id for _, matches in pairs for m in matches}
     for r in sorted(remote, key=lambda r: (r.name, r.position)):
-        if r.schedule_id in claimed:
-            continue
-        if not planner.managed(r.name):
-            planner.changes.append(
-                Change(
-                    "skip",
-                    r.name,
-                    r.schedule_id,
-                    reason=f"unmanaged: lacks the prefix {target.manage_prefix!r}",
-                )
-            )
-            continue
-        planner.leftover(r)
+        if r.schedule_id not in claimed:
+            planner.changes.append(planner.leftover(r))
     changes = tuple(sorted(planner.changes, key=lambda c: c.sort_key))
     plan = Plan(
         target=target.name,
         changes=changes,
         warnings=tuple(planner.warnings),
         checksum=_checksum(target.name, desired, forms, remote_forms, changes),
-        managed_remote=len(managed),
+        managed_remote=sum(1 for r in remote if planner.managed(r.name)),
         active_remote=len(remote),
         safety_max_delete_percent=target.safety.max_delete_percent,
         safety_max_update_percent=target.safety.max_update_percent,

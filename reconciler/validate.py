@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import pointer
 from reconciler.config import Target
 from reconciler.diagnostics import Diagnostic, close_match, unknown_key
+from reconciler.errors import SourceError
 from reconciler.load import Document, LoadResult, load_schedules
 from reconciler.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
 from reconciler.schema import checker as schema_checker
@@ -488,3 +489,35 @@ def validate(documents: Sequence[Document], target: Target, now: datetime) -> Va
     unique = {s.name: s for s in reversed(schedules)}
     kept = tuple(s for s in schedules if unique.get(s.name) is s)
     return ValidationResult(kept, tuple(sorted(diagnostics)))
+
+
+@dataclass(frozen=True)
+class Desired:
+    """The target's files, read and validated (`result.ok` tells whether they may be planned)."""
+
+    loaded: LoadResult
+    result: ValidationResult
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(str(d) for d in self.result.diagnostics if d.severity == "warning")
+
+
+def load_desired(target: Target, now: datetime) -> Desired:
+    """Read and validate the target's files; SourceError when the glob matches no file at all."""
+    loaded, result = validate_target(target, now)
+    if not loaded.files:
+        raise SourceError(f"no schedules found under {target.schedules}")
+    return Desired(loaded, result)
+
+
+def read_desired(target: Target, now: datetime) -> Desired:
+    """The validated desired state; SourceError listing every error if the files are wrong."""
+    desired = load_desired(target, now)
+    errors = [str(d) for d in desired.result.diagnostics if d.severity == "error"]
+    if errors:
+        shown = "\n".join(errors)
+        raise SourceError(
+            f"{len(errors)} error(s) in the schedule files; run `reconciler validate`:\n{shown}"
+        )
+    return desired

@@ -18,6 +18,20 @@ schedule changed between attempts would otherwise mix two moments.
 
 ``scan_for_names`` answers a smaller question that needs no stable app: which
 schedules of some names exist (used by the safe POST's look-up, see its docstring).
+
+Why ``scan_for_names`` (page 1, to learn T = ``total_pages``, then pages T, T-1, ...,
+1, one after the other) sees every schedule that exists from before its first read
+until after its last one, whatever is created or deleted meanwhile: the list is in
+creation order, so while a schedule S exists its index can only
+fall (a create appends after it, a delete before it moves it up by one, a delete
+after it or an update leaves it alone), and so can its page, ``pg(t)``. Let
+``f(k)`` be S's page when page k is read. S existed at the first read, so
+``f(T) <= pg(first read) <= T``; and ``f(1) >= 1``. Going from k = T down to 1,
+``f(k) - k`` starts at or below 0, ends at or above 0, and rises by at most 1
+per step (``f`` never rises as time goes on, ``k`` falls by 1). An integer that
+rises in steps of at most 1 cannot jump over 0: for some k, ``f(k) = k``, which
+means S was on page k when page k was read. (T <= 1: S was on page 1 at the first
+read, which is therefore the whole scan.)
 """
 
 from __future__ import annotations
@@ -217,18 +231,8 @@ async def scan_for_names(fetch: Fetch, names: Collection[str]) -> dict[str, list
     Reads page 1 (to learn ``total_pages`` = T), then pages T, T-1, ..., 1, one after
     the other, each request leaving only after the previous answer came.
 
-    Guarantee: every schedule that exists from before the first read until after the
-    last one is seen at least once, whatever is created or deleted meanwhile. Why:
-    the list is in creation order, so while a schedule S exists its index can only
-    fall (a create appends after it, a delete before it moves it up by one, a delete
-    after it or an update leaves it alone), and so can its page, ``pg(t)``. Let
-    ``f(k)`` be S's page when page k is read. S existed at the first read, so
-    ``f(T) <= pg(first read) <= T``; and ``f(1) >= 1``. Going from k = T down to 1,
-    ``f(k) - k`` starts at or below 0, ends at or above 0, and rises by at most 1
-    per step (``f`` never rises as time goes on, ``k`` falls by 1). An integer that
-    rises in steps of at most 1 cannot jump over 0: for some k, ``f(k) = k``, which
-    means S was on page k when page k was read. (T <= 1: S was on page 1 at the first
-    read, which is therefore the whole scan.)
+    Guarantee (proved in the module docstring): every schedule that exists from before the
+    first read until after the last one is seen at least once.
 
     Schedules created during the scan may or may not be seen; schedules deleted
     during it may be seen too. Summary entries of a wanted name get their details
