@@ -412,9 +412,13 @@ class _Hooks:
         else:
             click.echo(self.prefix + outcome.line())
 
-    def finish(self, report: SyncReport) -> None:
+    def close(self) -> None:
+        """End the bar, if any, whatever happened (the failures are listed after it)."""
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+
+    def show_failed(self, report: SyncReport) -> None:
+        if self.bar is not None:  # the bar showed no lines: list what failed
             for outcome in report.failed:
                 click.echo(outcome.line())
 
@@ -451,9 +455,10 @@ async def _apply_all(
         try:
             report = await sync(target, when, options, hooks)
         finally:
+            hooks.close()
             if seat is not None:
                 seat.leave()
-        hooks.finish(report)
+        hooks.show_failed(report)
         return report, prefix
 
     return await each_target(targets, one)
