@@ -16,49 +16,12 @@ from reconciler.api import (
     CreateAmbiguous,
     InvalidRequest,
     RetryPolicy,
-    ScheduleClient,
     ScheduleNotFound,
     ServiceUnavailable,
 )
 from reconciler.emulator.transport import EmulatorTransport
-from tests.support.api import (
-    FAST,
-    Admin,
-    client_for,
-    create_body,
-    emulator_app,
-    plain,
-)
-
-FAULT_KINDS = [
-    "latency=3,jitter=3",
-    "error=500:0.3",
-    "error=503:0.3",
-    "error=429:0.3",
-    "drop-after-commit=0.3",
-]
-
-
-async def _workload(client: ScheduleClient, tag: str) -> dict[str, dict[str, Any]]:
-    """Create, list, read, update, read runs, delete; the bodies that should remain, by name."""
-    names = [f"{tag}{i:02d}" for i in range(12)]
-    ids = await asyncio.gather(*(client.create_schedule(create_body(n)) for n in names))
-    by_name = dict(zip(names, ids, strict=True))
-    listed = await client.list_schedules()
-    assert sorted(s.name for s in listed) == sorted(names)
-    for schedule in await asyncio.gather(*(client.get_schedule(i) for i in ids[:4])):
-        assert schedule.body() == plain(create_body(schedule.name))
-    expected = {n: plain(create_body(n)) for n in names}
-    for n in names[:4]:
-        expected[n] = plain(create_body(n, alert="updated"))
-        await client.update_schedule(by_name[n], expected[n])
-    assert await client.msg_ids(ids[0]) == []
-    await asyncio.gather(*(client.delete_schedule(by_name[n]) for n in names[-4:]))
-    for n in names[-4:]:
-        del expected[n]
-    final = await client.list_schedules()
-    assert {s.name: s.body() for s in final} == expected
-    return expected
+from tests.support.api import FAST, Admin, client_for, create_body, emulator_app
+from tests.support.faults import FAULT_KINDS, STUBBORN, chain, workload
 
 
 @pytest.mark.parametrize("fault", FAULT_KINDS)
@@ -68,7 +31,7 @@ def test_every_fault_kind_is_ridden_out(fault: str, list_detail: str) -> None:
 
     async def scenario() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], int]:
         async with client_for(app, retry=FAST, concurrency=8) as client:
-            expected = await _workload(client, "w")
+            expected = await workload(client, "w")
             sent = client.requests_sent
         async with Admin(EmulatorTransport(app)) as admin:
             return expected, await admin.schedules(), sent
@@ -194,10 +157,6 @@ def test_a_timeout_is_a_connection_failure_and_a_timed_out_post_is_looked_up() -
     assert "may or may not exist now: re-plan" in str(created)
 
 
-# Half of all answers are lost here: 20 attempts make giving up a one-in-a-million event.
-STUBBORN = RetryPolicy(max_attempts=20, base_delay=0.0005, max_delay=0.002, retry_after_cap=0.002)
-
-
 def test_drop_after_commit_on_post_never_makes_two_schedules_200_seeds() -> None:
     """Two hundred seeds, three concurrent creates each, answers lost half the time (and
     503/500 besides, which commit nothing): each name exists exactly once, under the id
@@ -314,20 +273,6 @@ def test_a_delete_whose_answer_was_lost_counts_as_done() -> None:
     asyncio.run(scenario())
 
 
-def _chain(error: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    todo: list[BaseException | None] = [error]
-    while todo:
-        item = todo.pop()
-        if item is None or any(item is s for s in seen):
-            continue
-        seen.append(item)
-        todo += [item.__cause__, item.__context__]
-        if isinstance(item, BaseExceptionGroup):
-            todo += list(item.exceptions)
-    return seen
-
-
 @pytest.mark.parametrize(
     "fault", [*FAULT_KINDS, "latency=100", "error=503:1", "drop-after-commit=1"]
 )
@@ -363,7 +308,7 @@ def test_no_httpx_exception_ever_escapes(fault: str) -> None:
     asyncio.run(scenario())
     for error in escaped:
         assert isinstance(error, ApiError), repr(error)
-        for link in _chain(error):
+        for link in chain(error):
             assert not isinstance(link, httpx.HTTPError | httpx.InvalidURL), repr(link)
             assert type(link).__module__.split(".")[0] != "httpx"
         assert "\n" not in str(error)

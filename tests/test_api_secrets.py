@@ -28,7 +28,7 @@ from tests.support.api import (
     create_body,
     emulator_app,
 )
-from tests.test_api_faults import _chain
+from tests.support.faults import chain
 
 WRONG_SECRET = "S3CRET-canary-wrong-7d6c"
 WRONG_TOKEN = base64.b64encode(f"{CANARY_KEY}:{WRONG_SECRET}".encode()).decode()
@@ -65,7 +65,7 @@ def captured() -> Iterator[Everything]:
 
 def _texts_of(error: BaseException) -> list[str]:
     texts: list[str] = []
-    for link in _chain(error):
+    for link in chain(error):
         texts += [str(link), repr(link), repr(link.args)]
         texts += [repr(value) for value in vars(link).values()]
     return texts

@@ -16,7 +16,8 @@ from reconciler.emulator import Settings, create_app
 from tests.support.api import client_for as api_client_for
 from tests.support.clock import NOW_ISO as NOW
 
-SAMPLES = Path(__file__).resolve().parent.parent / "schedules.d"
+#: The sample schedules at the top of the repository.
+SAMPLES = Path(__file__).resolve().parents[2] / "schedules.d"
 
 
 def make_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
