@@ -127,7 +127,7 @@ def test_a_clear_refusal_is_never_retried() -> None:
     async def scenario() -> tuple[InvalidRequest, int]:
         async with client_for(app, retry=FAST) as client:
             body = create_body("bad")
-            body["trigger"]["single"]["time"] = "2030-6-1 12:00"
+            body["trigger"]["single"]["time"] = "2027-4-21 12:00"
             with pytest.raises(InvalidRequest) as caught:
                 await client.create_schedule(body)
             return caught.value, client.requests_sent

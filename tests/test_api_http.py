@@ -21,7 +21,8 @@ from reconciler.api._http import _default_transport
 from reconciler.api._pool import ShardedTransport
 from reconciler.emulator import Settings
 from reconciler.emulator.server import serve_in_thread
-from tests.support.api import DEMO_KEY, DEMO_SECRET, FAST, NOW, Admin, create_body, plain
+from tests.support.api import DEMO_KEY, DEMO_SECRET, FAST, Admin, create_body, plain
+from tests.support.clock import NOW
 from tests.support.faults import FAULT_KINDS, STUBBORN, workload
 
 

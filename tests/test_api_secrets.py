@@ -23,11 +23,11 @@ from tests.support.api import (
     CANARY_KEY,
     CANARY_SECRET,
     CANARY_TOKEN,
-    NOW,
     Admin,
     create_body,
     emulator_app,
 )
+from tests.support.clock import NOW
 from tests.support.faults import chain
 
 WRONG_SECRET = "S3CRET-canary-wrong-7d6c"

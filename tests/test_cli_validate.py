@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -19,17 +19,17 @@ from reconciler.cli import main
 from reconciler.config import load_config
 from reconciler.load import load_schedules
 from reconciler.validate import validate
+from tests.support.clock import NOW, NOW_ISO
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
-NOW = "2026-06-01T00:00:00+00:00"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "reconciler"
 
 GOOD_SINGLE = """name: {name}
 enabled: true
 trigger:
   single:
-    time: "2026-07-01 09:00:00"
+    time: "2026-12-21 09:00:00"
     zone_type: 1
 push:
   to: all
@@ -40,7 +40,7 @@ push:
 """
 
 
-def run(*args: str, now: str = NOW) -> Result:
+def run(*args: str, now: str = NOW_ISO) -> Result:
     result = CliRunner().invoke(main, list(args), env={"RECONCILER_NOW": now})
     assert "Traceback" not in result.output
     assert not isinstance(result.exception, Exception) or isinstance(
@@ -75,9 +75,8 @@ def test_samples_validate_today_and_every_day_of_the_coming_year() -> None:
     loaded = load_schedules(REPO, target.schedules)
     assert loaded.diagnostics == ()
     assert len(loaded.files) >= 3
-    start = datetime.fromisoformat("2026-11-21T00:00:00+00:00")
     for day in range(367):
-        now = start + timedelta(days=day)
+        now = NOW + timedelta(days=day)
         result = validate(loaded.documents, target, now)
         errors = [str(d) for d in result.diagnostics if d.severity == "error"]
         assert errors == [], f"at {now:%Y-%m-%d}: {errors}"
@@ -86,7 +85,7 @@ def test_samples_validate_today_and_every_day_of_the_coming_year() -> None:
 
 def test_samples_through_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
-    result = run("validate", now="2026-11-21T00:00:00+00:00")
+    result = run("validate")
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"\d+ files, \d+ valid schedules: 0 errors, 0 warnings\n", result.output)
 
@@ -102,7 +101,7 @@ def test_valid_files_exit_0(in_tmp: Path) -> None:
 
 
 def test_warnings_alone_exit_0_and_are_printed(in_tmp: Path) -> None:
-    expired = GOOD_SINGLE.format(name="old").replace("2026-07-01", "2026-01-01")
+    expired = GOOD_SINGLE.format(name="old").replace("2026-12-21", "2026-06-23")
     project(in_tmp, {"schedules.d/old.yaml": expired})
     result = run("validate")
     assert result.exit_code == 0
@@ -380,7 +379,7 @@ def test_console_script_in_a_subprocess(tmp_path: Path) -> None:
             "schedules.d/bin.yaml": b"\x00\x01",
         },
     )
-    env = {**os.environ, "RECONCILER_NOW": NOW}
+    env = {**os.environ, "RECONCILER_NOW": NOW_ISO}
     done = subprocess.run(
         [script, "--chdir", str(tmp_path), "validate"],
         capture_output=True,
