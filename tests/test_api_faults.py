@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from reconciler.api import (
     ApiError,
@@ -22,6 +23,19 @@ from reconciler.api import (
 from reconciler.emulator.transport import EmulatorTransport
 from tests.support.api import FAST, Admin, client_for, create_body, emulator_app
 from tests.support.faults import FAULT_KINDS, STUBBORN, chain, workload
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """Delegates to another transport and counts the statuses of its answers."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.statuses: Counter[int] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        self.statuses[response.status_code] += 1
+        return response
 
 
 @pytest.mark.parametrize("fault", FAULT_KINDS)
@@ -45,14 +59,8 @@ def test_every_fault_kind_is_ridden_out(fault: str, list_detail: str) -> None:
 def test_defaults_provoke_no_429_from_a_server_limited_to_500_per_second() -> None:
     """At the default rate_limit (400/s) a server holding the documented 500/s never refuses."""
     app = emulator_app(list_detail="summary", rate_limit=500)
-    statuses: Counter[int] = Counter()
     inner = EmulatorTransport(app)
-
-    class Counting(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await inner.handle_async_request(request)
-            statuses[response.status_code] += 1
-            return response
+    counting = Counting(inner)
 
     async def scenario() -> int:
         async with client_for(app, rate_limit=100_000) as filler:
@@ -60,29 +68,23 @@ def test_defaults_provoke_no_429_from_a_server_limited_to_500_per_second() -> No
             await asyncio.gather(
                 *(filler.create_schedule(create_body(f"r{i:03d}")) for i in range(300))
             )
-        statuses.clear()
+        counting.statuses.clear()
         await asyncio.sleep(1.1)
-        async with client_for(app, transport=Counting(), rate_limit=400, retry=FAST) as client:
+        async with client_for(app, transport=counting, rate_limit=400, retry=FAST) as client:
             assert len(await client.list_schedules()) == 300
             return client.requests_sent
 
     sent = asyncio.run(scenario())
     assert sent == 1 + 5 + 300
-    assert statuses == {200: 306}
+    assert counting.statuses == {200: 306}
 
 
 def test_a_server_rate_limit_is_honoured_for_every_request_not_only_the_refused_one() -> None:
     """Client at 100000/s, server at 100/s: after the first 429 everyone waits Retry-After
     (1 s), so only the requests already in flight are refused, not every retry after it."""
     app = emulator_app(list_detail="summary")
-    statuses: Counter[int] = Counter()
     inner = EmulatorTransport(app)
-
-    class Counting(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await inner.handle_async_request(request)
-            statuses[response.status_code] += 1
-            return response
+    counting = Counting(inner)
 
     async def scenario() -> None:
         async with client_for(app) as filler:
@@ -92,12 +94,12 @@ def test_a_server_rate_limit_is_honoured_for_every_request_not_only_the_refused_
         async with Admin(inner) as admin:
             await admin.faults([], rate_limit=100)
         patient = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05, retry_after_cap=2.0)
-        async with client_for(app, transport=Counting(), retry=patient, concurrency=16) as client:
+        async with client_for(app, transport=counting, retry=patient, concurrency=16) as client:
             assert len(await client.list_schedules()) == 150
 
     asyncio.run(scenario())
-    assert statuses[200] == 1 + 2 + 150
-    assert 1 <= statuses[429] <= 2 * 16
+    assert counting.statuses[200] == 1 + 2 + 150
+    assert 1 <= counting.statuses[429] <= 2 * 16
 
 
 def test_28203_says_how_often_it_was_retried() -> None:
@@ -192,6 +194,16 @@ def test_drop_after_commit_on_post_never_makes_two_schedules_200_seeds() -> None
     assert lost_answers > 200  # the faults did bite
 
 
+async def _a_stranger_then(
+    app: Starlette, admin: Admin, transport: EmulatorTransport, fault: str, seed: int
+) -> None:
+    """Start afresh with someone else's schedule named "shared", then switch on one fault."""
+    await admin.reset()
+    async with client_for(app, transport=transport) as other:
+        await other.create_schedule(create_body("shared", alert="theirs"))
+    await admin.faults([fault], seed=seed)
+
+
 def test_a_same_named_schedule_with_another_payload_is_not_adopted() -> None:
     """Our POST fails ambiguously (503) and the look-up finds a schedule of that name that
     is not ours: someone else is creating it too. Refuse rather than guess."""
@@ -202,12 +214,9 @@ def test_a_same_named_schedule_with_another_payload_is_not_adopted() -> None:
         refused: list[CreateAmbiguous] = []
         async with Admin(transport) as admin:
             for seed in range(8):
-                await admin.reset()
-                async with client_for(app, transport=transport) as other:
-                    await other.create_schedule(create_body("shared", alert="theirs"))
                 # Seeds whose first POST gets a 503 are the point; on the others the POST
                 # goes through and makes a second "shared", as it was asked to.
-                await admin.faults(["error=503:0.5"], seed=seed)
+                await _a_stranger_then(app, admin, transport, "error=503:0.5", seed)
                 async with client_for(app, transport=transport, retry=STUBBORN) as client:
                     try:
                         await client.create_schedule(create_body("shared", alert="ours"))
@@ -234,10 +243,7 @@ def test_our_lost_post_is_adopted_even_beside_a_same_named_stranger() -> None:
     async def scenario() -> None:
         async with Admin(transport) as admin:
             for seed in range(8):
-                await admin.reset()
-                async with client_for(app, transport=transport) as other:
-                    await other.create_schedule(create_body("shared", alert="theirs"))
-                await admin.faults(["drop-after-commit=0.5"], seed=seed)
+                await _a_stranger_then(app, admin, transport, "drop-after-commit=0.5", seed)
                 async with client_for(app, transport=transport, retry=STUBBORN) as client:
                     ours = await client.create_schedule(create_body("shared", alert="ours"))
                 await admin.faults([])

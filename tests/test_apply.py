@@ -14,7 +14,7 @@ from reconciler.errors import StalePlan
 from reconciler.plan import make_plan
 from tests.support.api import client_for
 from tests.support.clock import NOW
-from tests.support.plan import desired, plan_of, remote, target
+from tests.support.plan import desired, never_fires, plan_of, remote, target
 
 
 def test_batches_run_deletes_then_replaces_then_updates_then_creates() -> None:
@@ -54,18 +54,8 @@ def test_a_refused_change_is_reported_and_the_others_go_on() -> None:
     async def scenario() -> list[str]:
         app = create_app(Settings(now=NOW))
         client = client_for(app)
-        never = {
-            "periodical": {
-                "start": "2027-02-01 00:00:00",
-                "end": "2027-02-27 00:00:00",
-                "time": "09:00:00",
-                "time_unit": "month",
-                "point": ["30"],
-                "zone_type": 1,
-            }
-        }
         async with client:
-            plan = plan_of([desired("fine"), desired("never", trigger=never)], [])
+            plan = plan_of([desired("fine"), desired("never", trigger=never_fires())], [])
             report = await apply_plan(plan, client)
         return [report.summary(), *sorted(o.line() for o in report.outcomes)]
 

@@ -12,7 +12,7 @@ from reconciler.api import RemoteSchedule
 from reconciler.errors import PlanRefused
 from reconciler.plan import ABSENT, Plan, make_plan
 from tests.support.clock import NOW
-from tests.support.plan import body, desired, plan_of, remote, target
+from tests.support.plan import body, desired, periodical, plan_of, remote, target
 
 
 def only(plan: Plan, name: str) -> Any:
@@ -33,16 +33,7 @@ def test_noop_when_equal() -> None:
 
 
 def test_noop_whatever_the_spelling_of_the_remote() -> None:
-    week = {
-        "periodical": {
-            "start": "2026-11-21 00:00:00",
-            "end": "2027-05-23 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "week",
-            "point": ["THU", "MON"],
-            "zone_type": 1,
-        }
-    }
+    week = periodical("week", point=["THU", "MON"])
     shouted = copy.deepcopy(week)
     shouted["periodical"].update(time_unit="WEEK", point=["mon", "thu", "MON"])
     plan = plan_of([desired("a", trigger=week)], [remote("a", trigger=shouted)])
@@ -50,15 +41,7 @@ def test_noop_whatever_the_spelling_of_the_remote() -> None:
 
 
 def test_day_point_empty_list_equals_absent() -> None:
-    day = {
-        "periodical": {
-            "start": "2026-11-21 00:00:00",
-            "end": "2027-05-23 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "day",
-            "zone_type": 1,
-        }
-    }
+    day = periodical("day")
     with_empty = copy.deepcopy(day)
     with_empty["periodical"]["point"] = []
     assert (
@@ -80,16 +63,7 @@ def test_update_lists_changed_fields_old_to_new() -> None:
 
 def test_update_shows_a_changed_list_whole() -> None:
     def week(points: list[str]) -> dict[str, Any]:
-        return {
-            "periodical": {
-                "start": "2026-11-21 00:00:00",
-                "end": "2027-05-23 00:00:00",
-                "time": "09:00:00",
-                "time_unit": "week",
-                "point": points,
-                "zone_type": 1,
-            }
-        }
+        return periodical("week", point=points)
 
     change = only(
         plan_of([desired("a", trigger=week(["MON", "THU"]))], [remote("a", trigger=week(["MON"]))]),
@@ -131,15 +105,7 @@ def test_zone_type_change_forces_replacement() -> None:
 
 
 def test_trigger_kind_change_forces_replacement() -> None:
-    daily = {
-        "periodical": {
-            "start": "2026-11-21 00:00:00",
-            "end": "2027-05-23 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "day",
-            "zone_type": 1,
-        }
-    }
+    daily = periodical("day")
     change = only(plan_of([desired("a", trigger=daily)], [remote("a")]), "a")
     assert (change.action, change.reason) == (
         "replace",
@@ -303,15 +269,7 @@ def test_checksum_is_stable_and_moves_with_the_remote() -> None:
 
 
 def test_checksum_ignores_the_clock_dependent_next_runs() -> None:
-    daily = {
-        "periodical": {
-            "start": "2026-06-23 00:00:00",
-            "end": "2027-05-23 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "day",
-            "zone_type": 1,
-        }
-    }
+    daily = periodical("day", start="2026-06-23 00:00:00")
     d = [desired("a", trigger=daily)]
     later = make_plan(d, [], target(), NOW + timedelta(days=4))
     assert later.checksum == plan_of(d, []).checksum
@@ -319,16 +277,7 @@ def test_checksum_ignores_the_clock_dependent_next_runs() -> None:
 
 
 def test_month_points_skip_days_a_month_lacks() -> None:
-    monthly = {
-        "periodical": {
-            "start": "2026-11-21 00:00:00",
-            "end": "2027-06-22 00:00:00",
-            "time": "08:00:00",
-            "time_unit": "month",
-            "point": ["31"],
-            "zone_type": 1,
-        }
-    }
+    monthly = periodical("month", end="2027-06-22 00:00:00", time="08:00:00", point=["31"])
     change = only(plan_of([desired("m", trigger=monthly)], []), "m")
     assert change.next_runs == (
         "2026-12-31 08:00:00 UTC",

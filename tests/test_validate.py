@@ -14,6 +14,7 @@ from reconciler.load import load_schedules, parse_documents
 from reconciler.model import Periodical, Single
 from reconciler.validate import ValidationResult, name_problem, validate, validate_target
 from tests.support.clock import NOW
+from tests.support.documents import intelligent, periodical, single
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
@@ -35,62 +36,6 @@ def check(text: str, now: datetime = NOW, **overrides: object) -> ValidationResu
 
 def messages(result: ValidationResult) -> list[str]:
     return [str(d) for d in result.diagnostics]
-
-
-def single(time: str = "2026-12-21 09:00:00", zone_type: str = "\n    zone_type: 1") -> str:
-    return f"""name: morning_push
-enabled: true
-trigger:
-  single:
-    time: "{time}"{zone_type}
-push:
-  to: all
-  body:
-    platform: all
-    notification:
-      alert: hello
-"""
-
-
-def periodical(
-    unit: str = "week",
-    point: str = "[MON]",
-    start: str = "2026-11-22 00:00:00",
-    end: str = "2027-06-23 00:00:00",
-    extra: str = "",
-) -> str:
-    return f"""name: weekly_push
-enabled: true
-trigger:
-  periodical:
-    start: "{start}"
-    end: "{end}"
-    time: "09:00:00"
-    time_unit: {unit}
-    point: {point}
-    zone_type: 1{extra}
-push:
-  to: all
-  body:
-    platform: all
-    notification:
-      alert: hello
-"""
-
-
-def intelligent(backup: str) -> str:
-    return f"""name: smart_push
-enabled: true
-trigger:
-  intelligent:
-    backup_time: "{backup}"
-push:
-  to: all
-  body:
-    platform: all
-    message:
-      msg_content: hello
-"""
 
 
 # --- the bad corpus ---------------------------------------------------------------------
@@ -186,32 +131,33 @@ def validate_dir(case: str) -> list[str]:
     return messages(result)
 
 
-def test_duplicate_name_across_files_names_both_places() -> None:
-    assert validate_dir("duplicate_name") == [
-        "schedules.d/b_second.yaml:15:1: error: duplicate name 'flash_sale': also defined at "
-        "schedules.d/a_first.yaml:2:1 (schedule flash_sale)"
-    ]
-
-
-def test_previous_name_claimed_twice() -> None:
-    assert validate_dir("previous_name_claimed_twice") == [
-        "schedules.d/b.yaml:2:1: error: previous_name 'old_promo' is also claimed at "
-        "schedules.d/a.yaml:2:1 (schedule promo_b)"
-    ]
-
-
-def test_previous_name_still_declared() -> None:
-    assert validate_dir("previous_name_still_declared") == [
-        "schedules.d/new.yaml:2:1: error: previous_name 'old_promo' is still declared at "
-        "schedules.d/old.yaml:2:1; a rename needs the old one gone (schedule new_promo)"
-    ]
-
-
-def test_manage_prefix_missing_from_a_desired_name() -> None:
-    assert validate_dir("manage_prefix_missing") == [
-        "schedules.d/team/welcome_back.yaml:2:1: error: name 'welcome_back' lacks the "
-        "manage_prefix 'team_': it would never be managed (schedule welcome_back)"
-    ]
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        (
+            "duplicate_name",  # across files: both places are named
+            "schedules.d/b_second.yaml:15:1: error: duplicate name 'flash_sale': also defined at "
+            "schedules.d/a_first.yaml:2:1 (schedule flash_sale)",
+        ),
+        (
+            "previous_name_claimed_twice",
+            "schedules.d/b.yaml:2:1: error: previous_name 'old_promo' is also claimed at "
+            "schedules.d/a.yaml:2:1 (schedule promo_b)",
+        ),
+        (
+            "previous_name_still_declared",
+            "schedules.d/new.yaml:2:1: error: previous_name 'old_promo' is still declared at "
+            "schedules.d/old.yaml:2:1; a rename needs the old one gone (schedule new_promo)",
+        ),
+        (
+            "manage_prefix_missing",  # from a desired name
+            "schedules.d/team/welcome_back.yaml:2:1: error: name 'welcome_back' lacks the "
+            "manage_prefix 'team_': it would never be managed (schedule welcome_back)",
+        ),
+    ],
+)
+def test_a_rule_across_files_reports_its_one_error(case: str, message: str) -> None:
+    assert validate_dir(case) == [message]
 
 
 def test_manage_prefix_applies_to_previous_name_too() -> None:

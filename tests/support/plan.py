@@ -31,6 +31,25 @@ def body(name: str, **over: Any) -> dict[str, Any]:
     return out
 
 
+def periodical(
+    time_unit: str,
+    *,
+    start: str = "2026-11-21 00:00:00",
+    end: str = "2027-05-23 00:00:00",
+    time: str = "09:00:00",
+    **fields: Any,
+) -> dict[str, Any]:
+    """A periodical trigger in the site's zone; by default from NOW to 2027-05-23, at 09:00."""
+    spec = {"start": start, "end": end, "time": time, "time_unit": time_unit, **fields}
+    return {"periodical": {**spec, "zone_type": 1}}
+
+
+def never_fires() -> dict[str, Any]:
+    """Valid offline (only a warning: February has no 30th) but refused by the API with
+    28105: the window holds no fire time at all."""
+    return periodical("month", start="2027-02-01 00:00:00", end="2027-02-27 00:00:00", point=["30"])
+
+
 def desired(name: str, **over: Any) -> Schedule:
     return schedule_from_json(body(name, **over), Source("schedules.d/x.yaml", 1, 1))
 
