@@ -96,8 +96,8 @@ def test_single_fires_then_expires_but_its_msg_ids_stay(api: Api) -> None:
     # Expired: out of the list, 404 on GET, PUT and DELETE; the history stays readable.
     assert api.status(sid) == 404
     assert api.request("GET", "/v4/schedules").json()["total_count"] == 0
-    update = {"name": "n", "enabled": True, "trigger": {"single": {"time": "2026-12-22 00:00:00"}}}
-    put = api.request("PUT", f"/v4/schedules/{sid}", json={**update, "push": PUSH})
+    update = schedule({"single": {"time": "2026-12-22 00:00:00"}})
+    put = api.request("PUT", f"/v4/schedules/{sid}", json=update)
     assert (put.status_code, put.json()["error"]["code"]) == (404, 28104)
     assert api.request("DELETE", f"/v4/schedules/{sid}").status_code == 404
     assert len(api.runs(sid)) == 1
@@ -152,12 +152,7 @@ def test_intelligent_now_fires_at_once_and_expires(api: Api) -> None:
 def test_disabled_schedules_do_not_fire_but_still_expire(api: Api) -> None:
     sid = create(api, periodical("2026-11-21 00:00:00", "2026-11-30 00:00:00"))
     api.set_clock("2026-11-23T00:00:00+00:00")
-    body = {
-        "name": "n",
-        "enabled": False,
-        "trigger": periodical("2026-11-21 00:00:00", "2026-11-30 00:00:00"),
-        "push": PUSH,
-    }
+    body = schedule(periodical("2026-11-21 00:00:00", "2026-11-30 00:00:00"), enabled=False)
     assert api.request("PUT", f"/v4/schedules/{sid}", json=body).status_code == 200
     api.set_clock("2026-11-29T13:00:00+00:00")
     assert api.fire_times(sid) == ["2026-11-21 12:00", "2026-11-22 12:00"]
@@ -281,7 +276,7 @@ def test_runs_are_recorded_once_across_ticks_and_updates(api: Api) -> None:
     for day in range(1, 6):
         api.set_clock(f"2026-11-{20 + day}T12:00:00+00:00")
         api.set_clock(f"2026-11-{20 + day}T12:00:00+00:00")
-    body = {"name": "n2", "enabled": True, "trigger": trigger, "push": PUSH}
+    body = schedule(trigger, name="n2")
     assert api.request("PUT", f"/v4/schedules/{sid}", json=body).status_code == 200
     api.set_clock("2026-11-26T00:00:00+00:00")
     runs = api.runs(sid)
