@@ -267,7 +267,7 @@ def test_expired_schedules_leave_the_listing() -> None:
             await client.create_schedule(create_body("soon", day=1))
             await client.create_schedule(create_body("later", day=20))
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as admin:
-            later = datetime(2030, 6, 10, tzinfo=UTC) + timedelta(hours=1)
+            later = datetime(2027, 4, 30, tzinfo=UTC) + timedelta(hours=1)  # day 10
             (
                 await admin.put("/_emulator/clock", json={"now": later.isoformat()})
             ).raise_for_status()

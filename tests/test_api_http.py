@@ -21,8 +21,9 @@ from reconciler.api._http import _default_transport
 from reconciler.api._pool import ShardedTransport
 from reconciler.emulator import Settings
 from reconciler.emulator.server import serve_in_thread
-from tests.support.api import DEMO_KEY, DEMO_SECRET, FAST, NOW, Admin, create_body, plain
-from tests.test_api_faults import FAULT_KINDS, STUBBORN, _workload
+from tests.support.api import DEMO_KEY, DEMO_SECRET, FAST, Admin, create_body, plain
+from tests.support.clock import NOW
+from tests.support.faults import FAULT_KINDS, STUBBORN, workload
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_every_fault_kind_over_http(server: str, fault: str) -> None:
     async def scenario() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         await _reset(server, [fault], seed=5)
         async with http_client(server, concurrency=8) as client:
-            expected = await _workload(client, "x")
+            expected = await workload(client, "x")
         async with admin(server) as emulator:
             await emulator.faults([])
             return expected, await emulator.schedules()

@@ -23,12 +23,12 @@ from tests.support.api import (
     CANARY_KEY,
     CANARY_SECRET,
     CANARY_TOKEN,
-    NOW,
     Admin,
     create_body,
     emulator_app,
 )
-from tests.test_api_faults import _chain
+from tests.support.clock import NOW
+from tests.support.faults import chain
 
 WRONG_SECRET = "S3CRET-canary-wrong-7d6c"
 WRONG_TOKEN = base64.b64encode(f"{CANARY_KEY}:{WRONG_SECRET}".encode()).decode()
@@ -65,7 +65,7 @@ def captured() -> Iterator[Everything]:
 
 def _texts_of(error: BaseException) -> list[str]:
     texts: list[str] = []
-    for link in _chain(error):
+    for link in chain(error):
         texts += [str(link), repr(link), repr(link.args)]
         texts += [repr(value) for value in vars(link).values()]
     return texts
@@ -125,43 +125,41 @@ def _assert_clean(errors: list[BaseException], handler: Everything, client: Sche
             assert secret not in text, text
 
 
-def test_no_secret_in_logs_or_errors_in_process(captured: Everything) -> None:
-    app = emulator_app(apps=(DEMO_APP, CANARY_APP))
-    transport = EmulatorTransport(app)
+def _exercise_canary(
+    base_url: str,
+    admin_transport: httpx.AsyncBaseTransport,
+    *,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> tuple[list[BaseException], ScheduleClient]:
+    """Every method through clients of the canary app at base_url: the errors, and a client."""
 
     def make(master_secret: str = CANARY_SECRET) -> ScheduleClient:
         return ScheduleClient(
-            base_url=BASE_URL,
+            base_url=base_url,
             app_key=CANARY_KEY,
             master_secret=master_secret,
             transport=transport,
             retry=QUICK,
-            timeout=0.05,
+            timeout=timeout,
         )
 
     async def scenario() -> list[BaseException]:
-        async with Admin(transport) as admin:
+        async with Admin(admin_transport, base_url=base_url) as admin:
             return await _exercise(make, admin)
 
-    errors = asyncio.run(scenario())
-    _assert_clean(errors, captured, make())
+    return asyncio.run(scenario()), make()
+
+
+def test_no_secret_in_logs_or_errors_in_process(captured: Everything) -> None:
+    transport = EmulatorTransport(emulator_app(apps=(DEMO_APP, CANARY_APP)))
+    errors, client = _exercise_canary(BASE_URL, transport, transport=transport, timeout=0.05)
+    _assert_clean(errors, captured, client)
 
 
 def test_no_secret_in_logs_or_errors_over_http(captured: Everything) -> None:
     with serve_in_thread(Settings(now=NOW, apps=(DEMO_APP, CANARY_APP))) as url:
-
-        def make(master_secret: str = CANARY_SECRET) -> ScheduleClient:
-            return ScheduleClient(
-                base_url=url,
-                app_key=CANARY_KEY,
-                master_secret=master_secret,
-                retry=QUICK,
-                timeout=0.1,
-            )
-
-        async def scenario() -> list[BaseException]:
-            async with Admin(httpx.AsyncHTTPTransport(), base_url=url) as admin:
-                return await _exercise(make, admin)
-
-        errors = asyncio.run(scenario())
-    _assert_clean(errors, captured, make())
+        errors, client = _exercise_canary(
+            url, httpx.AsyncHTTPTransport(), transport=None, timeout=0.1
+        )
+    _assert_clean(errors, captured, client)

@@ -13,7 +13,8 @@ from reconciler.emulator import Settings, create_app
 from reconciler.errors import StalePlan
 from reconciler.plan import make_plan
 from tests.support.api import client_for
-from tests.test_plan import NOW, desired, plan_of, remote, target
+from tests.support.clock import NOW
+from tests.support.plan import desired, never_fires, plan_of, remote, target
 
 
 def test_batches_run_deletes_then_replaces_then_updates_then_creates() -> None:
@@ -28,7 +29,7 @@ def test_apply_carries_out_every_change_in_batch_order_and_reports_each() -> Non
             for name in ("updated", "replaced", "removed"):
                 await client.create_schedule(desired(name).body())
             new_push = {"to": "all", "body": {"platform": "all", "notification": {"alert": "new"}}}
-            zone2 = {"single": {"time": "2026-07-01 10:00:00", "zone_type": 2}}
+            zone2 = {"single": {"time": "2026-12-21 10:00:00", "zone_type": 2}}
             wanted = [
                 desired("created"),
                 desired("updated", push=new_push),
@@ -46,25 +47,15 @@ def test_apply_carries_out_every_change_in_batch_order_and_reports_each() -> Non
     assert lines[1].startswith("replaced replaced id=")
     assert " -> id=" in lines[1]
     assert sorted(name for name, _ in after) == ["created", "replaced", "updated"]
-    assert dict(after)["replaced"] == {"single": {"time": "2026-07-01 10:00:00", "zone_type": 2}}
+    assert dict(after)["replaced"] == {"single": {"time": "2026-12-21 10:00:00", "zone_type": 2}}
 
 
 def test_a_refused_change_is_reported_and_the_others_go_on() -> None:
     async def scenario() -> list[str]:
         app = create_app(Settings(now=NOW))
         client = client_for(app)
-        never = {
-            "periodical": {
-                "start": "2027-02-01 00:00:00",
-                "end": "2027-02-27 00:00:00",
-                "time": "09:00:00",
-                "time_unit": "month",
-                "point": ["30"],
-                "zone_type": 1,
-            }
-        }
         async with client:
-            plan = plan_of([desired("fine"), desired("never", trigger=never)], [])
+            plan = plan_of([desired("fine"), desired("never", trigger=never_fires())], [])
             report = await apply_plan(plan, client)
         return [report.summary(), *sorted(o.line() for o in report.outcomes)]
 

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,8 @@ from reconciler.emulator.transport import EmulatorTransport
 from reconciler.model import Schedule, schedule_from_json
 from reconciler.plan import make_plan
 from tests.support.api import client_for
+from tests.support.clock import NOW, NOW_ISO
 
-NOW = datetime(2026, 11, 21, tzinfo=UTC)
 FAULTS = ["error=503:0.2", "error=429:0.05", "drop-after-commit=0.05"]
 FAST_RETRIES = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005, retry_after_cap=0.005)
 TARGET = Target(
@@ -149,7 +148,7 @@ def cli(root: Path) -> list[str]:
 def env() -> dict[str, str]:
     return {
         **os.environ,
-        "RECONCILER_NOW": NOW.isoformat(),
+        "RECONCILER_NOW": NOW_ISO,
         "ENGAGELAB_APP_KEY": DEMO_APP.key,
         "ENGAGELAB_MASTER_SECRET": DEMO_APP.secret,
     }

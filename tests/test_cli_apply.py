@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support.cli import SAMPLES, applied, by_name, client_for, config, doc, remote, run, write
+from tests.support.plan import never_fires, periodical
 
 
 def test_first_apply_of_the_samples_then_nothing_to_do(repo: Path) -> None:
@@ -75,16 +76,9 @@ def test_a_change_to_a_field_is_an_update_in_place(
 
 
 def test_periodical_fields_update_in_place(repo: Path) -> None:
-    weekly = {
-        "periodical": {
-            "start": "2026-11-22 00:00:00",
-            "end": "2027-06-01 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "week",
-            "point": ["MON"],
-            "zone_type": 1,
-        }
-    }
+    weekly = periodical(
+        "week", start="2026-11-22 00:00:00", end="2027-06-01 00:00:00", point=["MON"]
+    )
     write(repo, doc("w", trigger=weekly))
     applied()
     weekly["periodical"].update(point=["mon", "fri"], end="2027-07-01 00:00:00", time="10:30:00")
@@ -259,20 +253,8 @@ def test_conflict_is_refused_then_resolved_with_keep_oldest(repo: Path) -> None:
 
 
 def test_a_failed_change_does_not_stop_the_others_and_exit_is_1(repo: Path) -> None:
-    # Valid offline (only a warning: February has no 30th), refused by the server:
-    # the window holds no fire time at all (28105).
-    never = {
-        "periodical": {
-            "start": "2027-02-01 00:00:00",
-            "end": "2027-02-27 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "month",
-            "point": ["30"],
-            "zone_type": 1,
-        }
-    }
     write(repo, doc("good"))
-    write(repo, doc("never", trigger=never))
+    write(repo, doc("never", trigger=never_fires()))
     result = run("apply", "--auto-approve")
     assert result.exit_code == 1
     assert "created good id=" in result.output

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from reconciler.model import canonical
-from tests.support.cli import NOW, applied, by_name, doc, run, write
+from tests.support.cli import applied, by_name, doc, run, write
 
 EVERY_KIND: list[dict[str, Any]] = [
     doc("单次推送_once"),
@@ -169,4 +169,3 @@ def test_history_of_an_unknown_name_is_one_clear_line(repo: Path) -> None:
     result = run("history", "missing")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: no active remote schedule is named 'missing'")
-    assert NOW  # the clock is fixed for every run of this module

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -19,28 +19,15 @@ from reconciler.cli import main
 from reconciler.config import load_config
 from reconciler.load import load_schedules
 from reconciler.validate import validate
+from tests.support.clock import NOW, NOW_ISO
+from tests.support.documents import single
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
-NOW = "2026-06-01T00:00:00+00:00"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "reconciler"
 
-GOOD_SINGLE = """name: {name}
-enabled: true
-trigger:
-  single:
-    time: "2026-07-01 09:00:00"
-    zone_type: 1
-push:
-  to: all
-  body:
-    platform: all
-    notification:
-      alert: hello
-"""
 
-
-def run(*args: str, now: str = NOW) -> Result:
+def run(*args: str, now: str = NOW_ISO) -> Result:
     result = CliRunner().invoke(main, list(args), env={"RECONCILER_NOW": now})
     assert "Traceback" not in result.output
     assert not isinstance(result.exception, Exception) or isinstance(
@@ -75,9 +62,8 @@ def test_samples_validate_today_and_every_day_of_the_coming_year() -> None:
     loaded = load_schedules(REPO, target.schedules)
     assert loaded.diagnostics == ()
     assert len(loaded.files) >= 3
-    start = datetime.fromisoformat("2026-11-21T00:00:00+00:00")
     for day in range(367):
-        now = start + timedelta(days=day)
+        now = NOW + timedelta(days=day)
         result = validate(loaded.documents, target, now)
         errors = [str(d) for d in result.diagnostics if d.severity == "error"]
         assert errors == [], f"at {now:%Y-%m-%d}: {errors}"
@@ -86,7 +72,7 @@ def test_samples_validate_today_and_every_day_of_the_coming_year() -> None:
 
 def test_samples_through_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
-    result = run("validate", now="2026-11-21T00:00:00+00:00")
+    result = run("validate")
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"\d+ files, \d+ valid schedules: 0 errors, 0 warnings\n", result.output)
 
@@ -95,14 +81,14 @@ def test_samples_through_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_valid_files_exit_0(in_tmp: Path) -> None:
-    project(in_tmp, {"schedules.d/a.yaml": GOOD_SINGLE.format(name="a")})
+    project(in_tmp, {"schedules.d/a.yaml": single(name="a")})
     result = run("validate")
     assert result.exit_code == 0
     assert result.output == "1 files, 1 valid schedules: 0 errors, 0 warnings\n"
 
 
 def test_warnings_alone_exit_0_and_are_printed(in_tmp: Path) -> None:
-    expired = GOOD_SINGLE.format(name="old").replace("2026-07-01", "2026-01-01")
+    expired = single(name="old").replace("2026-12-21", "2026-06-23")
     project(in_tmp, {"schedules.d/old.yaml": expired})
     result = run("validate")
     assert result.exit_code == 0
@@ -117,13 +103,11 @@ def test_errors_exit_1_all_at_once_and_sorted(in_tmp: Path) -> None:
     project(
         in_tmp,
         {
-            "schedules.d/b.yaml": GOOD_SINGLE.format(name="b").replace(
-                "enabled: true", "enabled: on"
-            ),
-            "schedules.d/a.yaml": GOOD_SINGLE.format(name="a-1")
+            "schedules.d/b.yaml": single(name="b").replace("enabled: true", "enabled: on"),
+            "schedules.d/a.yaml": single(name="a-1")
             + "---\n"
-            + GOOD_SINGLE.format(name="ok").replace("zone_type: 1", "zone_type: 3"),
-            "schedules.d/c.yaml": GOOD_SINGLE.format(name="c"),
+            + single(name="ok").replace("zone_type: 1", "zone_type: 3"),
+            "schedules.d/c.yaml": single(name="c"),
         },
     )
     result = run("validate")
@@ -201,7 +185,7 @@ def test_binary_non_utf8_and_syntax_errors(in_tmp: Path) -> None:
             "schedules.d/2.yaml": "name: caf\xe9\n".encode("cp1252"),
             "schedules.d/3.yaml": "name: x\nenabled: [true\n",
             "schedules.d/4.yaml": "name: x\x07\n",
-            "schedules.d/5.yaml": GOOD_SINGLE.format(name="fine"),
+            "schedules.d/5.yaml": single(name="fine"),
         },
     )
     result = run("validate")
@@ -219,7 +203,7 @@ def test_binary_non_utf8_and_syntax_errors(in_tmp: Path) -> None:
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read a chmod 000 file")
 def test_unreadable_file(in_tmp: Path) -> None:
-    project(in_tmp, {"schedules.d/secret.yaml": GOOD_SINGLE.format(name="s")})
+    project(in_tmp, {"schedules.d/secret.yaml": single(name="s")})
     secret = in_tmp / "schedules.d" / "secret.yaml"
     secret.chmod(0)
     try:
@@ -239,10 +223,8 @@ def test_json_format(in_tmp: Path) -> None:
     project(
         in_tmp,
         {
-            "schedules.d/a.yaml": GOOD_SINGLE.format(name="推送"),
-            "schedules.d/b.yaml": GOOD_SINGLE.format(name="推送_b").replace(
-                "zone_type: 1", "zone_typ: 1"
-            ),
+            "schedules.d/a.yaml": single(name="推送"),
+            "schedules.d/b.yaml": single(name="推送_b").replace("zone_type: 1", "zone_typ: 1"),
         },
     )
     result = run("validate", "--format", "json")
@@ -277,7 +259,7 @@ def test_json_format(in_tmp: Path) -> None:
 
 
 def test_json_format_valid(in_tmp: Path) -> None:
-    project(in_tmp, {"schedules.d/a.yaml": GOOD_SINGLE.format(name="a")})
+    project(in_tmp, {"schedules.d/a.yaml": single(name="a")})
     result = run("validate", "--format", "json")
     assert result.exit_code == 0
     payload = json.loads(result.stdout)
@@ -299,8 +281,8 @@ def test_chdir_and_config_and_target(in_tmp: Path, monkeypatch: pytest.MonkeyPat
         {
             "repo/reconciler.yaml": "default_target: a\ntargets:\n  a:\n    endpoint: local\n"
             '    schedules: "a/*.yaml"\n  b:\n    endpoint: local\n    schedules: "b/*.yaml"\n',
-            "repo/a/x.yaml": GOOD_SINGLE.format(name="x"),
-            "repo/b/y.yaml": GOOD_SINGLE.format(name="y-bad"),
+            "repo/a/x.yaml": single(name="x"),
+            "repo/b/y.yaml": single(name="y-bad"),
         },
     )
     assert run("--chdir", "repo", "validate").exit_code == 0
@@ -343,7 +325,7 @@ def test_missing_explicit_config(in_tmp: Path) -> None:
     ],
 )
 def test_bad_config(in_tmp: Path, config: str, message: str | None) -> None:
-    project(in_tmp, {"reconciler.yaml": config, "schedules.d/a.yaml": GOOD_SINGLE.format(name="a")})
+    project(in_tmp, {"reconciler.yaml": config, "schedules.d/a.yaml": single(name="a")})
     result = run("validate")
     assert result.exit_code == 1
     if message is not None:
@@ -373,14 +355,12 @@ def test_console_script_in_a_subprocess(tmp_path: Path) -> None:
     project(
         tmp_path,
         {
-            "schedules.d/ok.yaml": GOOD_SINGLE.format(name="ok"),
-            "schedules.d/bad.yaml": GOOD_SINGLE.format(name="bad").replace(
-                "enabled: true", "enabled: yes"
-            ),
+            "schedules.d/ok.yaml": single(name="ok"),
+            "schedules.d/bad.yaml": single(name="bad").replace("enabled: true", "enabled: yes"),
             "schedules.d/bin.yaml": b"\x00\x01",
         },
     )
-    env = {**os.environ, "RECONCILER_NOW": NOW}
+    env = {**os.environ, "RECONCILER_NOW": NOW_ISO}
     done = subprocess.run(
         [script, "--chdir", str(tmp_path), "validate"],
         capture_output=True,

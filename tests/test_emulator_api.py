@@ -9,69 +9,21 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from reconciler.emulator import DEMO_APP, AppCredentials, Settings, create_app
-from reconciler.emulator.transport import EmulatorTransport
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-AUTH = (DEMO_APP.key, DEMO_APP.secret)
-
-
-class Api:
-    """A synchronous face on an in-process httpx.AsyncClient (one event loop per test)."""
-
-    def __init__(
-        self, settings: Settings, auth: tuple[str, str] | None = AUTH, app: Any = None
-    ) -> None:
-        self.app = create_app(settings) if app is None else app
-        self._runner = asyncio.Runner()
-        self.client = httpx.AsyncClient(
-            transport=EmulatorTransport(self.app), base_url="http://emulator", auth=auth
-        )
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._runner.run(self.client.request(method, url, **kwargs))
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("PUT", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", url, **kwargs)
-
-    def create(self, body: dict[str, Any]) -> str:
-        response = self.post("/v4/schedules", json=body)
-        assert response.status_code == 200, response.text
-        return str(response.json()["schedule_id"])
-
-    def close(self) -> None:
-        self._runner.run(self.client.aclose())
-        self._runner.close()
-
-
-@pytest.fixture
-def api() -> Any:
-    client = Api(Settings(now=NOW))
-    yield client
-    client.close()
+from reconciler.emulator import DEMO_APP, AppCredentials, Settings
+from tests.support.clock import NOW, NOW_ISO
+from tests.support.emulator import Api, error_of
 
 
 def schedule(name: str = "daily_news", **trigger: Any) -> dict[str, Any]:
     return {
         "name": name,
         "enabled": True,
-        "trigger": trigger or {"single": {"time": "2026-03-01 12:00:00", "zone_type": 1}},
+        "trigger": trigger or {"single": {"time": "2027-01-19 12:00:00", "zone_type": 1}},
         "push": {
             "from": "push",
             "to": {"registration_id": ["1a0018970ab49abda3e"]},
@@ -79,14 +31,6 @@ def schedule(name: str = "daily_news", **trigger: Any) -> dict[str, Any]:
             "request_id": "r1",
         },
     }
-
-
-def error_of(response: httpx.Response) -> tuple[int, int]:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert isinstance(body["error"]["message"], str)
-    assert body["error"]["message"]
-    return response.status_code, body["error"]["code"]
 
 
 # Endpoints ------------------------------------------------------------------------------
@@ -168,8 +112,8 @@ def test_answers_return_what_the_client_sent_verbatim(api: Api) -> None:
             "time_unit": "WeEk",
             "point": ["sun", "MON"],
             "time": "09:30:00",
-            "end": "2026-06-01 00:00:00",
-            "start": "2026-01-02 00:00:00",
+            "end": "2027-04-21 00:00:00",
+            "start": "2026-11-22 00:00:00",
         },
     )
     body["push"]["custom_args"] = {"z": 1, "a": [3, 2, 1], "nested": {"ü": "中文"}}
@@ -287,7 +231,7 @@ def test_pagination_across_1000_schedules_and_the_quota() -> None:
                 ids.append(response.json()["schedule_id"])
             return ids
 
-        ids = api._runner.run(fill())
+        ids = api.run(fill())
         page1 = api.get("/v4/schedules", params={"page": 1}).json()
         assert (page1["total_count"], page1["total_pages"], page1["page"]) == (1000, 20, 1)
         assert [s["schedule_id"] for s in page1["schedules"]] == ids[:50]
@@ -361,7 +305,7 @@ def test_concurrent_creates_never_exceed_the_quota() -> None:
             sends = [api.client.post("/v4/schedules", json=schedule(f"c{i}")) for i in range(60)]
             return [r.status_code for r in await asyncio.gather(*sends)]
 
-        codes = api._runner.run(burst())
+        codes = api.run(burst())
         assert codes.count(200) == 40
         assert codes.count(400) == 20
         assert api.get("/v4/schedules").json()["total_count"] == 40
@@ -376,14 +320,14 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
     state = str(tmp_path / "sub" / "emulator.db")
     first = Api(Settings(state=state, now=NOW))
     sid = first.create(schedule())
-    first.put("/_emulator/clock", json={"now": "2026-02-01T00:00:00+00:00"})
+    first.put("/_emulator/clock", json={"now": "2026-12-22T00:00:00+00:00"})
     first.close()
     # Restarted without a clock setting: the stored clock and schedule are still there.
     second = Api(Settings(state=state))
     try:
         assert second.get(f"/v4/schedules/{sid}").json()[0]["name"] == "daily_news"
         assert second.get("/_emulator/state").json()["clock"] == {
-            "now": "2026-02-01T00:00:00+00:00",
+            "now": "2026-12-22T00:00:00+00:00",
             "fixed": True,
         }
     finally:
@@ -407,7 +351,7 @@ def test_two_processes_sharing_a_state_file_lose_and_duplicate_nothing(tmp_path:
             ) as client:
                 for i in range(100):
                     body = {"name": f"{tag}_{i}", "enabled": True,
-                            "trigger": {"single": {"time": "2026-03-01 00:00:00"}},
+                            "trigger": {"single": {"time": "2027-01-19 00:00:00"}},
                             "push": {"to": "all", "body": {"platform": "all",
                                      "notification": {"alert": "x"}}}}
                     response = await client.post("/v4/schedules", json=body)
@@ -457,7 +401,7 @@ def test_admin_state_shows_schedules_by_app_key_never_secrets(api: Api) -> None:
         "expired": False,
         "runs": 0,
     }
-    assert state["clock"] == {"now": "2026-01-01T00:00:00+00:00", "fixed": True}
+    assert state["clock"] == {"now": NOW_ISO, "fixed": True}
     assert (state["faults"], state["seed"], state["rate_limit"]) == ([], 0, None)
 
 

@@ -7,7 +7,6 @@ which the documented name rule forbids: the strict default refuses them with 281
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.emulator import DEMO_APP, Settings, create_app
-from reconciler.emulator.transport import EmulatorTransport
+from reconciler.emulator import Settings
+from tests.support.emulator import Api, error_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "emulator"
 # The documents' headers, as they print them.
@@ -35,46 +34,23 @@ def renamed(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "name": body["name"].replace(" ", "_")}
 
 
-class Api:
-    """A synchronous face on an in-process httpx.AsyncClient (one event loop per test)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._runner = asyncio.Runner()
-        self.client = httpx.AsyncClient(
-            transport=EmulatorTransport(create_app(settings)),
-            base_url="http://emulator",
-            auth=(DEMO_APP.key, DEMO_APP.secret),
-        )
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._runner.run(self.client.request(method, url, **kwargs))
-
-    def create(self, body: dict[str, Any]) -> httpx.Response:
-        return self.request("POST", "/v4/schedules", json=body, headers=HEADERS)
-
-    def update(self, sid: str, body: dict[str, Any]) -> httpx.Response:
-        return self.request("PUT", f"/v4/schedules/{sid}", json=body, headers=PUT_HEADERS)
-
-    def close(self) -> None:
-        self._runner.run(self.client.aclose())
-        self._runner.close()
+def create(api: Api, body: dict[str, Any]) -> httpx.Response:
+    """POST as the documents do (their headers)."""
+    return api.post("/v4/schedules", json=body, headers=HEADERS)
 
 
-def emulator(now: datetime, *, lenient: bool) -> Any:
-    api = Api(Settings(now=now, lenient=lenient))
-    try:
-        yield api
-    finally:
-        api.close()
+def update(api: Api, sid: str, body: dict[str, Any]) -> httpx.Response:
+    """PUT as the documents do (their headers: a form content type on a JSON body)."""
+    return api.put(f"/v4/schedules/{sid}", json=body, headers=PUT_HEADERS)
+
+
+def emulator(now: datetime, *, lenient: bool) -> Api:
+    return Api(Settings(now=now, lenient=lenient))
 
 
 @pytest.fixture(params=[False, True], ids=["strict", "lenient"])
 def mode(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
-
-
-def code_of(response: httpx.Response) -> int:
-    return int(response.json()["error"]["code"])
 
 
 CREATE_EXAMPLES = [
@@ -88,18 +64,18 @@ CREATE_EXAMPLES = [
 
 @pytest.mark.parametrize(("fixture", "now"), CREATE_EXAMPLES)
 def test_create_examples(fixture: str, now: datetime, mode: bool) -> None:
-    for api in emulator(now, lenient=mode):
+    with emulator(now, lenient=mode) as api:
         body = example(fixture)
-        answer = api.create(body)
+        answer = create(api, body)
         if mode:
             assert answer.status_code == 200, answer.text
             assert set(answer.json()) == {"schedule_id", "name"}
             assert answer.json()["name"] == body["name"]
         else:
-            assert (answer.status_code, code_of(answer)) == (400, 28100)
+            assert error_of(answer) == (400, 28100)
             assert "name" in answer.json()["error"]["message"]
         # The body itself is right: under a valid name even the strict rules take it.
-        again = api.create(renamed(body))
+        again = create(api, renamed(body))
         assert again.status_code == 200, again.text
         sid = again.json()["schedule_id"]
         got = api.request("GET", f"/v4/schedules/{sid}", headers=HEADERS)
@@ -108,9 +84,9 @@ def test_create_examples(fixture: str, now: datetime, mode: bool) -> None:
 
 @pytest.mark.parametrize(("fixture", "now"), CREATE_EXAMPLES)
 def test_create_examples_after_their_date_are_28103(fixture: str, now: datetime) -> None:
-    for api in emulator(datetime(2024, 6, 1, tzinfo=UTC), lenient=True):
-        answer = api.create(example(fixture))
-        assert (answer.status_code, code_of(answer)) == (400, 28103)
+    with emulator(datetime(2024, 6, 1, tzinfo=UTC), lenient=True) as api:
+        answer = create(api, example(fixture))
+        assert error_of(answer) == (400, 28103)
 
 
 UPDATE_BASES = {"en": "en_create_periodical.json", "de": "de_create_periodical.json"}
@@ -119,37 +95,37 @@ UPDATE_BASES = {"en": "en_create_periodical.json", "de": "de_create_periodical.j
 @pytest.mark.parametrize("doc", ["en", "de"])
 @pytest.mark.parametrize("wrong", ["update_wrong_platform.json", "update_wrong_end.json"])
 def test_wrong_partial_updates(doc: str, wrong: str, mode: bool) -> None:
-    for api in emulator(BEFORE_2024_EXAMPLES, lenient=mode):
-        sid = api.create(renamed(example(UPDATE_BASES[doc]))).json()["schedule_id"]
-        answer = api.update(sid, example(f"{doc}_{wrong}"))
-        if not mode:
-            assert (answer.status_code, code_of(answer)) == (400, 28100)
-            assert "partial" in answer.json()["error"]["message"]
-            continue
-        assert answer.status_code == 200, answer.text
-        merged = answer.json()
-        if "platform" in wrong:
-            assert merged["push"]["body"]["platform"] == "ios"
-            assert merged["push"]["to"] == example(UPDATE_BASES[doc])["push"]["to"]
-        else:
-            assert merged["trigger"]["periodical"]["end"] == "2024-03-10 00:00:00"
-            assert merged["trigger"]["periodical"]["start"] == "2024-01-01 00:00:00"
+    with emulator(BEFORE_2024_EXAMPLES, lenient=mode) as api:
+        sid = create(api, renamed(example(UPDATE_BASES[doc]))).json()["schedule_id"]
+        answer = update(api, sid, example(f"{doc}_{wrong}"))
+    if not mode:
+        assert error_of(answer) == (400, 28100)
+        assert "partial" in answer.json()["error"]["message"]
+        return
+    assert answer.status_code == 200, answer.text
+    merged = answer.json()
+    if "platform" in wrong:
+        assert merged["push"]["body"]["platform"] == "ios"
+        assert merged["push"]["to"] == example(UPDATE_BASES[doc])["push"]["to"]
+    else:
+        assert merged["trigger"]["periodical"]["end"] == "2024-03-10 00:00:00"
+        assert merged["trigger"]["periodical"]["start"] == "2024-01-01 00:00:00"
 
 
 @pytest.mark.parametrize("doc", ["en", "de"])
 @pytest.mark.parametrize("right", ["update_right_platform.json", "update_right_end.json"])
 def test_right_full_updates(doc: str, right: str, mode: bool) -> None:
-    for api in emulator(BEFORE_2024_EXAMPLES, lenient=mode):
-        sid = api.create(renamed(example(UPDATE_BASES[doc]))).json()["schedule_id"]
+    with emulator(BEFORE_2024_EXAMPLES, lenient=mode) as api:
+        sid = create(api, renamed(example(UPDATE_BASES[doc]))).json()["schedule_id"]
         body = example(f"{doc}_{right}")
-        answer = api.update(sid, body)
+        answer = update(api, sid, body)
         if mode:
             assert answer.status_code == 200, answer.text
             assert answer.json() == body  # the documents answer the updated object
         else:
-            assert (answer.status_code, code_of(answer)) == (400, 28100)
+            assert error_of(answer) == (400, 28100)
         strict_body = renamed(body)
-        answer = api.update(sid, strict_body)
+        answer = update(api, sid, strict_body)
         assert answer.status_code == 200, answer.text
         assert answer.json() == strict_body
         got = api.request("GET", f"/v4/schedules/{sid}", headers=HEADERS).json()
@@ -158,9 +134,9 @@ def test_right_full_updates(doc: str, right: str, mode: bool) -> None:
 
 def test_the_documented_walkthrough() -> None:
     """List with the documents' empty page, details, msg-ids, expiry and delete."""
-    for api in emulator(BEFORE_2024_EXAMPLES, lenient=False):
+    with emulator(BEFORE_2024_EXAMPLES, lenient=False) as api:
         body = renamed(example("en_create_periodical.json"))
-        sid = api.create(body).json()["schedule_id"]
+        sid = create(api, body).json()["schedule_id"]
         listing = api.request("GET", "/v4/schedules?page=", headers=HEADERS).json()
         assert set(listing) == {"total_count", "total_pages", "page", "schedules"}
         assert (listing["total_count"], listing["total_pages"], listing["page"]) == (1, 1, 1)
@@ -174,16 +150,16 @@ def test_the_documented_walkthrough() -> None:
         assert first["needRetry"] is False
         assert first["ts"] == int(datetime(2024, 1, 1, 12, tzinfo=UTC).timestamp() * 1000)
         # The RIGHT example extends the end by a month; after the old end it still runs.
-        api.update(sid, renamed(example("en_update_right_end.json")))
+        update(api, sid, renamed(example("en_update_right_end.json")))
         api.request("PUT", "/_emulator/clock", json={"now": "2024-02-20T00:00:00+00:00"})
         assert api.request("GET", f"/v4/schedules/{sid}", headers=HEADERS).status_code == 200
         # Past the end it expires: gone from the list, 404 on GET and PUT.
         api.request("PUT", "/_emulator/clock", json={"now": "2024-03-11T00:00:00+00:00"})
         assert api.request("GET", "/v4/schedules", headers=HEADERS).json()["total_count"] == 0
         gone = api.request("GET", f"/v4/schedules/{sid}", headers=HEADERS)
-        assert (gone.status_code, code_of(gone)) == (404, 28104)
-        refused = api.update(sid, renamed(example("en_update_right_end.json")))
-        assert (refused.status_code, code_of(refused)) == (404, 28104)
+        assert error_of(gone) == (404, 28104)
+        refused = update(api, sid, renamed(example("en_update_right_end.json")))
+        assert error_of(refused) == (404, 28104)
         assert api.request("GET", f"/v4/schedules/{sid}/msg-ids").json()["count"] == 69
         deleted = api.request("DELETE", f"/v4/schedules/{sid}", headers=HEADERS)
-        assert (deleted.status_code, code_of(deleted)) == (404, 28104)
+        assert error_of(deleted) == (404, 28104)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -19,49 +16,15 @@ from reconciler.emulator.faults import (
     Latency,
     parse_fault,
 )
-from reconciler.emulator.transport import EmulatorTransport
+from tests.support.clock import NOW
+from tests.support.emulator import Api
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BODY = {
     "name": "n",
     "enabled": True,
-    "trigger": {"single": {"time": "2026-03-01 00:00:00"}},
+    "trigger": {"single": {"time": "2027-01-19 00:00:00"}},
     "push": {"to": "all", "body": {"platform": "all", "notification": {"alert": "x"}}},
 }
-
-
-class Api:
-    """A synchronous face on an in-process httpx.AsyncClient (one event loop per test)."""
-
-    def __init__(self, settings: Settings, app: Any = None) -> None:
-        self.app = create_app(settings) if app is None else app
-        self._runner = asyncio.Runner()
-        self.client = httpx.AsyncClient(
-            transport=EmulatorTransport(self.app),
-            base_url="http://emulator",
-            auth=(settings.apps[0].key, settings.apps[0].secret),
-        )
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._runner.run(self.client.request(method, url, **kwargs))
-
-    def faults(self, *specs: str, **extra: Any) -> httpx.Response:
-        return self.request("PUT", "/_emulator/faults", json={"faults": list(specs), **extra})
-
-    def count(self) -> int:
-        state = self.request("GET", "/_emulator/state").json()
-        return sum(not s["expired"] for s in state["apps"][DEMO_APP.key]["schedules"])
-
-    def close(self) -> None:
-        self._runner.run(self.client.aclose())
-        self._runner.close()
-
-
-@pytest.fixture
-def api() -> Any:
-    client = Api(Settings(now=NOW))
-    yield client
-    client.close()
 
 
 # Specs ----------------------------------------------------------------------------------

@@ -2,56 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from reconciler.emulator import DEMO_APP, AppCredentials, Settings, create_app
-from reconciler.emulator.transport import EmulatorTransport
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class Api:
-    """A synchronous face on an in-process httpx.AsyncClient (one event loop per test)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.app = create_app(settings)
-        self._runner = asyncio.Runner()
-        self.client = httpx.AsyncClient(
-            transport=EmulatorTransport(self.app),
-            base_url="http://emulator",
-            auth=(settings.apps[0].key, settings.apps[0].secret),
-        )
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._runner.run(self.client.request(method, url, **kwargs))
-
-    def create(self, body: dict[str, Any]) -> str:
-        response = self.request("POST", "/v4/schedules", json=body)
-        assert response.status_code == 200, response.text
-        return str(response.json()["schedule_id"])
-
-    def close(self) -> None:
-        self._runner.run(self.client.aclose())
-        self._runner.close()
+from reconciler.emulator import DEMO_APP, AppCredentials, Settings
+from tests.support.clock import NOW
+from tests.support.emulator import Api, error_of
 
 
 @pytest.fixture
-def api() -> Any:
-    client = Api(Settings(now=NOW))
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def lenient() -> Any:
-    client = Api(Settings(now=NOW, lenient=True))
-    yield client
-    client.close()
+def lenient() -> Iterator[Api]:
+    with Api(Settings(now=NOW, lenient=True)) as client:
+        yield client
 
 
 PUSH = {
@@ -67,7 +31,7 @@ def body(name: str = "news", trigger: dict[str, Any] | None = None, **extra: Any
         "enabled": True,
         "trigger": trigger
         if trigger is not None
-        else {"single": {"time": "2026-03-01 12:00:00", "zone_type": 1}},
+        else {"single": {"time": "2027-01-19 12:00:00", "zone_type": 1}},
         "push": PUSH,
     }
     result.update(extra)
@@ -80,8 +44,8 @@ def single(time: str, **extra: Any) -> dict[str, Any]:
 
 def periodical(**fields: Any) -> dict[str, Any]:
     spec = {
-        "start": "2026-01-02 00:00:00",
-        "end": "2026-06-01 00:00:00",
+        "start": "2026-11-22 00:00:00",
+        "end": "2027-04-21 00:00:00",
         "time": "12:00:00",
         "time_unit": "day",
         "point": [],
@@ -95,12 +59,7 @@ def refused(
     api: Api, payload: Any, method: str = "POST", sid: str | None = None
 ) -> tuple[int, int]:
     url = "/v4/schedules" if sid is None else f"/v4/schedules/{sid}"
-    response = api.request(method, url, json=payload)
-    data = response.json()
-    assert isinstance(data, dict), response.text
-    assert set(data) == {"error"}, response.text
-    assert data["error"]["message"]
-    return response.status_code, data["error"]["code"]
+    return error_of(api.request(method, url, json=payload))
 
 
 # Names ----------------------------------------------------------------------------------
@@ -156,10 +115,10 @@ def test_unknown_top_level_field_is_28100(api: Api) -> None:
     [
         "2026-2-15 13:16:59",  # the documents' own incomplete examples
         "2026-12-15 13:16",
-        "2026-03-01T12:00:00",
-        "2026-03-01 12:00:00 ",
+        "2027-01-19T12:00:00",
+        "2027-01-19 12:00:00 ",
         "2026-02-30 12:00:00",
-        "2026-03-01 24:00:00",
+        "2027-01-19 24:00:00",
         "now",
         20260301,
         None,
@@ -170,41 +129,41 @@ def test_malformed_single_time_is_28103(api: Api, time: object) -> None:
 
 
 def test_single_time_in_the_past_or_beyond_a_year_is_28103(api: Api) -> None:
-    assert refused(api, body(trigger=single("2025-12-31 23:59:59"))) == (400, 28103)
-    assert refused(api, body(trigger=single("2026-01-01 00:00:00"))) == (400, 28103)
-    assert refused(api, body(trigger=single("2027-01-01 00:00:01"))) == (400, 28103)
-    api.create(body(trigger=single("2027-01-01 00:00:00")))
-    api.create(body(trigger=single("2026-01-01 00:00:01")))
+    assert refused(api, body(trigger=single("2026-11-20 23:59:59"))) == (400, 28103)
+    assert refused(api, body(trigger=single("2026-11-21 00:00:00"))) == (400, 28103)
+    assert refused(api, body(trigger=single("2027-11-21 00:00:01"))) == (400, 28103)
+    api.create(body(trigger=single("2027-11-21 00:00:00")))
+    api.create(body(trigger=single("2026-11-21 00:00:01")))
 
 
 def test_single_time_is_read_in_the_site_zone() -> None:
     shanghai = AppCredentials("cn_app", "cn_secret", "Asia/Shanghai")
     api = Api(Settings(apps=(shanghai,), now=NOW))  # 08:00 in Shanghai
     try:
-        assert refused(api, body(trigger=single("2026-01-01 07:59:59"))) == (400, 28103)
-        api.create(body(trigger=single("2026-01-01 08:00:01")))
+        assert refused(api, body(trigger=single("2026-11-21 07:59:59"))) == (400, 28103)
+        api.create(body(trigger=single("2026-11-21 08:00:01")))
     finally:
         api.close()
 
 
 def test_device_zone_single_is_valid_until_it_has_passed_everywhere(api: Api) -> None:
-    # zone_type 2: 2026-01-01 06:00 local is still ahead in UTC-12 at 00:00 UTC...
-    api.create(body(trigger=single("2026-01-01 06:00:00", zone_type=2)))
-    # ...but 2025-12-31 11:00 local has passed even there.
-    assert refused(api, body(trigger=single("2025-12-31 11:00:00", zone_type=2))) == (400, 28103)
+    # zone_type 2: 2026-11-21 06:00 local is still ahead in UTC-12 at 00:00 UTC...
+    api.create(body(trigger=single("2026-11-21 06:00:00", zone_type=2)))
+    # ...but 2026-11-20 11:00 local has passed even there.
+    assert refused(api, body(trigger=single("2026-11-20 11:00:00", zone_type=2))) == (400, 28103)
 
 
 @pytest.mark.parametrize(
     "fields",
     [
         {"start": "2026-1-02 00:00:00"},
-        {"end": "2026-06-01"},
+        {"end": "2027-04-21"},
         {"time": "12:00"},
         {"time": "25:00:00"},
-        {"time": "2026-01-02 12:00:00"},
-        {"start": "2026-06-01 00:00:00", "end": "2026-06-01 00:00:00"},  # start == end
-        {"start": "2026-06-02 00:00:00"},  # start after end
-        {"start": "2025-01-01 00:00:00", "end": "2025-12-31 00:00:00"},  # over already
+        {"time": "2026-11-22 12:00:00"},
+        {"start": "2027-04-21 00:00:00", "end": "2027-04-21 00:00:00"},  # start == end
+        {"start": "2027-04-22 00:00:00"},  # start after end
+        {"start": "2025-11-21 00:00:00", "end": "2026-11-20 00:00:00"},  # over already
     ],
 )
 def test_periodical_time_errors_are_28103(api: Api, fields: dict[str, Any]) -> None:
@@ -212,10 +171,10 @@ def test_periodical_time_errors_are_28103(api: Api, fields: dict[str, Any]) -> N
 
 
 def test_periodical_start_in_the_past_is_fine(api: Api) -> None:
-    api.create(body(trigger=periodical(start="2025-06-01 00:00:00")))
+    api.create(body(trigger=periodical(start="2026-04-21 00:00:00")))
 
 
-@pytest.mark.parametrize("backup", ["2026-1-1 00:00:00", "tomorrow", "", 0, "2025-12-31 00:00:00"])
+@pytest.mark.parametrize("backup", ["2026-1-1 00:00:00", "tomorrow", "", 0, "2026-11-20 00:00:00"])
 def test_intelligent_backup_time_errors_are_28103(api: Api, backup: object) -> None:
     payload = body(trigger={"intelligent": {"backup_time": backup}})
     assert refused(api, payload) == (400, 28103)
@@ -223,7 +182,7 @@ def test_intelligent_backup_time_errors_are_28103(api: Api, backup: object) -> N
 
 def test_intelligent_backup_time_accepts_now_and_a_time(api: Api) -> None:
     api.create(body(trigger={"intelligent": {"backup_time": "now"}}))
-    api.create(body(trigger={"intelligent": {"backup_time": "2026-02-01 10:00:00"}}))
+    api.create(body(trigger={"intelligent": {"backup_time": "2026-12-22 10:00:00"}}))
 
 
 # zone_type, time_unit and point (28100) --------------------------------------------------
@@ -231,7 +190,7 @@ def test_intelligent_backup_time_accepts_now_and_a_time(api: Api) -> None:
 
 @pytest.mark.parametrize("zone_type", [0, 3, "1", True, None, 1.5])
 def test_zone_type_must_be_1_or_2(api: Api, zone_type: object) -> None:
-    assert refused(api, body(trigger=single("2026-03-01 00:00:00", zone_type=zone_type))) == (
+    assert refused(api, body(trigger=single("2027-01-19 00:00:00", zone_type=zone_type))) == (
         400,
         28100,
     )
@@ -239,7 +198,7 @@ def test_zone_type_must_be_1_or_2(api: Api, zone_type: object) -> None:
 
 
 def test_absent_zone_type_is_accepted(api: Api) -> None:
-    api.create(body(trigger=single("2026-03-01 00:00:00")))
+    api.create(body(trigger=single("2027-01-19 00:00:00")))
     api.create(body(trigger=periodical(zone_type=...)))
 
 
@@ -287,23 +246,23 @@ def test_valid_units_and_points(api: Api, fields: dict[str, Any]) -> None:
 
 
 def test_trigger_must_hold_exactly_one_known_kind(api: Api) -> None:
-    both = {**single("2026-03-01 00:00:00"), **periodical()}
-    for trigger in ({}, both, {"cron": {}}, {"single": "2026-03-01 00:00:00"}, ["single"]):
+    both = {**single("2027-01-19 00:00:00"), **periodical()}
+    for trigger in ({}, both, {"cron": {}}, {"single": "2027-01-19 00:00:00"}, ["single"]):
         assert refused(api, body(trigger=trigger)) == (400, 28100)  # type: ignore[arg-type]
     assert refused(api, body(trigger={"single": {"zone_type": 1}})) == (400, 28100)
 
 
 def test_window_without_any_fire_time_is_28105(api: Api) -> None:
     only_february = periodical(
-        start="2026-02-01 00:00:00", end="2026-02-28 23:59:59", time_unit="month", point=["31"]
+        start="2027-02-01 00:00:00", end="2027-02-28 23:59:59", time_unit="month", point=["31"]
     )
     assert refused(api, body(trigger=only_february)) == (404, 28105)
     no_friday = periodical(
-        start="2026-01-05 00:00:00", end="2026-01-08 00:00:00", time_unit="week", point=["FRI"]
+        start="2026-11-23 00:00:00", end="2026-11-26 00:00:00", time_unit="week", point=["FRI"]
     )
     assert refused(api, body(trigger=no_friday)) == (404, 28105)
-    # 2026-01-02 13:00 to 2026-01-03 11:00 never reaches 12:00.
-    short = periodical(start="2026-01-02 13:00:00", end="2026-01-03 11:00:00")
+    # 2026-11-22 13:00 to 2026-11-23 11:00 never reaches 12:00.
+    short = periodical(start="2026-11-22 13:00:00", end="2026-11-23 11:00:00")
     assert refused(api, body(trigger=short)) == (404, 28105)
 
 
@@ -377,25 +336,25 @@ def test_put_is_a_full_replacement(api: Api, lenient: Api) -> None:
     assert answer.status_code == 200
     assert answer.json()["push"]["body"] == {"platform": "ios", "notification": {"alert": "hello"}}
     assert answer.json()["push"]["to"] == PUSH["to"]
-    end = {"trigger": {"periodical": {"end": "2026-07-01 00:00:00"}}}
+    end = {"trigger": {"periodical": {"end": "2027-05-21 00:00:00"}}}
     merged = lenient.request("PUT", f"/v4/schedules/{lsid}", json=end).json()
-    assert merged["trigger"] == periodical(end="2026-07-01 00:00:00")
+    assert merged["trigger"] == periodical(end="2027-05-21 00:00:00")
 
 
 def test_update_may_disable_but_not_break_the_rules(api: Api) -> None:
     sid = api.create(body())
     assert refused(api, body(enabled="no"), "PUT", sid) == (400, 28100)
-    assert refused(api, body(trigger=single("2025-01-01 00:00:00")), "PUT", sid) == (400, 28103)
+    assert refused(api, body(trigger=single("2025-11-21 00:00:00")), "PUT", sid) == (400, 28103)
     assert refused(api, body(push={"to": "all"}), "PUT", sid) == (400, 28102)
     assert api.request("PUT", f"/v4/schedules/{sid}", json=body(enabled=False)).status_code == 200
 
 
 def test_no_zone_type_switch_on_update(api: Api) -> None:
-    local = api.create(body(trigger=single("2026-03-01 00:00:00", zone_type=1)))
-    device = api.create(body(trigger=single("2026-03-01 00:00:00", zone_type=2)))
-    absent = api.create(body(trigger=single("2026-03-01 00:00:00")))
-    to_device = body(trigger=single("2026-03-02 00:00:00", zone_type=2))
-    to_site = body(trigger=single("2026-03-02 00:00:00", zone_type=1))
+    local = api.create(body(trigger=single("2027-01-19 00:00:00", zone_type=1)))
+    device = api.create(body(trigger=single("2027-01-19 00:00:00", zone_type=2)))
+    absent = api.create(body(trigger=single("2027-01-19 00:00:00")))
+    to_device = body(trigger=single("2027-01-20 00:00:00", zone_type=2))
+    to_site = body(trigger=single("2027-01-20 00:00:00", zone_type=1))
     assert refused(api, to_device, "PUT", local) == (400, 28100)
     assert refused(api, to_site, "PUT", device) == (400, 28100)
     assert refused(api, to_device, "PUT", absent) == (400, 28100)
@@ -407,24 +366,24 @@ def test_no_zone_type_switch_on_update(api: Api) -> None:
 
 
 def test_no_trigger_kind_switch_on_update(api: Api) -> None:
-    one_off = api.create(body(trigger=single("2026-03-01 00:00:00")))
+    one_off = api.create(body(trigger=single("2027-01-19 00:00:00")))
     repeating = api.create(body(trigger=periodical()))
-    smart = api.create(body(trigger={"intelligent": {"backup_time": "2026-03-01 00:00:00"}}))
+    smart = api.create(body(trigger={"intelligent": {"backup_time": "2027-01-19 00:00:00"}}))
     assert refused(api, body(trigger=periodical()), "PUT", one_off) == (400, 28100)
-    assert refused(api, body(trigger=single("2026-03-01 00:00:00")), "PUT", repeating) == (
+    assert refused(api, body(trigger=single("2027-01-19 00:00:00")), "PUT", repeating) == (
         400,
         28100,
     )
-    assert refused(api, body(trigger=single("2026-03-01 00:00:00")), "PUT", smart) == (400, 28100)
+    assert refused(api, body(trigger=single("2027-01-19 00:00:00")), "PUT", smart) == (400, 28100)
 
 
 def test_quota_counts_only_active_schedules() -> None:
     api = Api(Settings(now=NOW, quota=2))
     try:
-        api.create(body(trigger=single("2026-01-01 00:00:30")))
+        api.create(body(trigger=single("2026-11-21 00:00:30")))
         api.create(body())
         assert refused(api, body()) == (400, 28100)
-        api.request("PUT", "/_emulator/clock", json={"now": "2026-01-01T00:01:00+00:00"})
+        api.request("PUT", "/_emulator/clock", json={"now": "2026-11-21T00:01:00+00:00"})
         api.create(body())  # the first one expired, freeing a slot
     finally:
         api.close()

@@ -16,7 +16,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +26,7 @@ from click.testing import CliRunner
 from reconciler.cli import main
 from reconciler.emulator import Settings
 from reconciler.emulator.server import serve_in_thread
+from tests.support.clock import NOW, NOW_ISO
 
 FIXTURES = Path(__file__).parent / "fixtures" / "emulator"
 LAUNCH = "from reconciler.cli import main; main()"
@@ -131,7 +131,7 @@ def test_serve_stops_cleanly_on_sigterm_and_takes_every_switch(tmp_path: Path) -
     state = tmp_path / "state.db"
     args = (
         "--app", "ci_app:topsecret:Asia/Shanghai", "--app", "other:xy",
-        "--state", str(state), "--now", "2026-01-01T00:00:00+00:00", "--lenient",
+        "--state", str(state), "--now", NOW_ISO, "--lenient",
         "--latency-ms", "5", "--fault", "error=503:0", "--seed", "3",
         "--list-detail", "summary", "--detail-shape", "object",
         "--rate-limit", "1000", "--quota", "5", "--host", "127.0.0.1",
@@ -145,7 +145,7 @@ def test_serve_stops_cleanly_on_sigterm_and_takes_every_switch(tmp_path: Path) -
             demo = client.get("/v4/schedules", auth=("demo_app_key", "demo_master_secret"))
             assert demo.status_code == 401
             spaced = {**example("en_create_periodical.json"), "name": "with spaces"}
-            spaced["trigger"] = {"single": {"time": "2026-01-01 09:00:00", "zone_type": 1}}
+            spaced["trigger"] = {"single": {"time": "2026-11-21 09:00:00", "zone_type": 1}}
             sid = client.post("/v4/schedules", json=spaced).json()["schedule_id"]
             assert client.get(f"/v4/schedules/{sid}").json()["name"] == "with spaces"
             listed = client.get("/v4/schedules").json()["schedules"]
@@ -160,9 +160,9 @@ def test_serve_stops_cleanly_on_sigterm_and_takes_every_switch(tmp_path: Path) -
             }
             assert admin["faults"] == ["latency=5.0", "error=503:0"]
             assert (admin["seed"], admin["rate_limit"]) == (3, 1000)
-            assert admin["clock"]["now"] == "2026-01-01T00:00:00+00:00"
+            assert admin["clock"]["now"] == NOW_ISO
             # 09:00 in Shanghai is 01:00 UTC.
-            client.put("/_emulator/clock", json={"now": "2026-01-01T01:00:00+00:00"})
+            client.put("/_emulator/clock", json={"now": "2026-11-21T01:00:00+00:00"})
             assert client.get(f"/v4/schedules/{sid}").status_code == 404
         code, stderr = stop(proc, signal.SIGTERM)
         assert code == 0
@@ -214,13 +214,13 @@ def test_serve_help_has_an_example() -> None:
 BODY = {
     "name": "n",
     "enabled": True,
-    "trigger": {"single": {"time": "2026-03-01 00:00:00"}},
+    "trigger": {"single": {"time": "2027-01-19 00:00:00"}},
     "push": {"to": "all", "body": {"platform": "all", "notification": {"alert": "x"}}},
 }
 
 
 def test_drop_after_commit_over_real_http(capfd: pytest.CaptureFixture[str]) -> None:
-    settings = Settings(now=datetime(2026, 1, 1, tzinfo=UTC))
+    settings = Settings(now=NOW)
     with serve_in_thread(settings) as url:
         assert url.startswith("http://127.0.0.1:")
         auth = ("demo_app_key", "demo_master_secret")

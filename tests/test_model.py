@@ -28,8 +28,8 @@ from reconciler.model import (
     trigger_to_json,
 )
 from reconciler.validate import validate
+from tests.support.clock import NOW
 
-NOW = datetime.fromisoformat("2026-06-01T00:00:00+00:00")
 TARGET = Target(name="test", root=Path("."), site_timezone="UTC")
 PUSH = {"to": "all", "body": {"platform": "all", "notification": {"alert": "hi"}}}
 
@@ -187,7 +187,7 @@ def test_canonical_json_is_stable_text() -> None:
 weekday = st.sampled_from(WEEKDAYS)
 month_day = st.integers(1, 31).map(lambda d: f"{d:02d}")
 any_case = st.sampled_from([str.lower, str.upper, str.title, lambda s: s])
-datetimes = st.datetimes(datetime(2026, 6, 2), datetime(2027, 5, 1)).map(
+datetimes = st.datetimes(datetime(2026, 11, 22), datetime(2027, 10, 21)).map(
     lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
 )
 times = st.times().map(lambda t: t.strftime("%H:%M:%S"))
@@ -199,7 +199,7 @@ def periodicals(draw: st.DrawFn) -> dict[str, Any]:
     start = draw(datetimes)
     trigger: dict[str, Any] = {
         "start": start,
-        "end": "2027-06-01 00:00:00",
+        "end": "2027-11-21 00:00:00",
         "time": draw(times),
         "time_unit": unit,
         "zone_type": draw(st.sampled_from([1, 2])),

@@ -3,65 +3,16 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from reconciler.api import RemoteSchedule
-from reconciler.config import Safety, Target
 from reconciler.errors import PlanRefused
-from reconciler.model import Schedule, Source, schedule_from_json
 from reconciler.plan import ABSENT, Plan, make_plan
-
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def body(name: str, **over: Any) -> dict[str, Any]:
-    trigger = over.pop(
-        "trigger",
-        {"single": {"time": "2026-07-01 10:00:00", "zone_type": 1}},
-    )
-    out: dict[str, Any] = {
-        "name": name,
-        "enabled": over.pop("enabled", True),
-        "trigger": trigger,
-        "push": over.pop(
-            "push",
-            {"to": "all", "body": {"platform": "all", "notification": {"alert": f"hi {name}"}}},
-        ),
-    }
-    out.update(over)
-    return out
-
-
-def desired(name: str, **over: Any) -> Schedule:
-    return schedule_from_json(body(name, **over), Source("schedules.d/x.yaml", 1, 1))
-
-
-def remote(
-    name: str, position: int = 0, schedule_id: str | None = None, **over: Any
-) -> RemoteSchedule:
-    b = body(name, **over)
-    return RemoteSchedule(
-        schedule_id=schedule_id or f"id-{name}-{position}",
-        name=b["name"],
-        enabled=b["enabled"],
-        trigger=b["trigger"],
-        push=b["push"],
-        position=position,
-    )
-
-
-def target(**over: Any) -> Target:
-    over.setdefault("safety", Safety(max_delete_percent=30, max_update_percent=50, min_existing=10))
-    return Target(name="test", root=Path("."), **over)
-
-
-def plan_of(d: list[Schedule], r: list[RemoteSchedule], **over: Any) -> Plan:
-    resolve = over.pop("resolve_duplicates", None)
-    return make_plan(d, r, target(**over), NOW, resolve_duplicates=resolve)
+from tests.support.clock import NOW
+from tests.support.plan import body, desired, periodical, plan_of, remote, target
 
 
 def only(plan: Plan, name: str) -> Any:
@@ -74,7 +25,7 @@ def test_create_when_absent_remotely() -> None:
     change = only(plan_of([desired("a")], []), "a")
     assert change.action == "create"
     assert change.after["name"] == "a"
-    assert change.next_runs == ("2026-07-01 10:00:00 UTC",)
+    assert change.next_runs == ("2026-12-21 10:00:00 UTC",)
 
 
 def test_noop_when_equal() -> None:
@@ -82,16 +33,7 @@ def test_noop_when_equal() -> None:
 
 
 def test_noop_whatever_the_spelling_of_the_remote() -> None:
-    week = {
-        "periodical": {
-            "start": "2026-06-01 00:00:00",
-            "end": "2026-12-01 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "week",
-            "point": ["THU", "MON"],
-            "zone_type": 1,
-        }
-    }
+    week = periodical("week", point=["THU", "MON"])
     shouted = copy.deepcopy(week)
     shouted["periodical"].update(time_unit="WEEK", point=["mon", "thu", "MON"])
     plan = plan_of([desired("a", trigger=week)], [remote("a", trigger=shouted)])
@@ -99,15 +41,7 @@ def test_noop_whatever_the_spelling_of_the_remote() -> None:
 
 
 def test_day_point_empty_list_equals_absent() -> None:
-    day = {
-        "periodical": {
-            "start": "2026-06-01 00:00:00",
-            "end": "2026-12-01 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "day",
-            "zone_type": 1,
-        }
-    }
+    day = periodical("day")
     with_empty = copy.deepcopy(day)
     with_empty["periodical"]["point"] = []
     assert (
@@ -129,16 +63,7 @@ def test_update_lists_changed_fields_old_to_new() -> None:
 
 def test_update_shows_a_changed_list_whole() -> None:
     def week(points: list[str]) -> dict[str, Any]:
-        return {
-            "periodical": {
-                "start": "2026-06-01 00:00:00",
-                "end": "2026-12-01 00:00:00",
-                "time": "09:00:00",
-                "time_unit": "week",
-                "point": points,
-                "zone_type": 1,
-            }
-        }
+        return periodical("week", point=points)
 
     change = only(
         plan_of([desired("a", trigger=week(["MON", "THU"]))], [remote("a", trigger=week(["MON"]))]),
@@ -172,23 +97,15 @@ def test_disabling_a_present_schedule_is_an_update() -> None:
 
 
 def test_zone_type_change_forces_replacement() -> None:
-    zone2 = {"single": {"time": "2026-07-01 10:00:00", "zone_type": 2}}
+    zone2 = {"single": {"time": "2026-12-21 10:00:00", "zone_type": 2}}
     change = only(plan_of([desired("a", trigger=zone2)], [remote("a")]), "a")
     assert change.action == "replace"
     assert change.reason == "forces replacement: zone_type 1 -> 2"
-    assert change.next_runs == ("2026-07-01 10:00:00 device-local",)
+    assert change.next_runs == ("2026-12-21 10:00:00 device-local",)
 
 
 def test_trigger_kind_change_forces_replacement() -> None:
-    daily = {
-        "periodical": {
-            "start": "2026-06-01 00:00:00",
-            "end": "2026-12-01 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "day",
-            "zone_type": 1,
-        }
-    }
+    daily = periodical("day")
     change = only(plan_of([desired("a", trigger=daily)], [remote("a")]), "a")
     assert (change.action, change.reason) == (
         "replace",
@@ -224,7 +141,7 @@ def test_unmanaged_names_are_skipped_and_not_counted() -> None:
 
 
 def test_expired_desired_absent_remotely_is_a_skip_with_a_warning() -> None:
-    past = {"single": {"time": "2026-05-01 10:00:00", "zone_type": 1}}
+    past = {"single": {"time": "2026-10-21 10:00:00", "zone_type": 1}}
     plan = plan_of([desired("old", trigger=past)], [])
     change = only(plan, "old")
     assert (change.action, change.reason) == ("skip", "expired; delete the file")
@@ -232,15 +149,15 @@ def test_expired_desired_absent_remotely_is_a_skip_with_a_warning() -> None:
 
 
 def test_zone_type_2_expires_only_when_the_last_zone_passes() -> None:
-    # 2026-05-31 20:00 is past in UTC on 2026-06-01 00:00, but not yet in UTC-12 (it is 12:00 there).
-    late = {"single": {"time": "2026-05-31 20:00:00", "zone_type": 2}}
+    # 2026-11-20 20:00 is past in UTC on 2026-11-21 00:00, but not yet in UTC-12 (it is 12:00 there).
+    late = {"single": {"time": "2026-11-20 20:00:00", "zone_type": 2}}
     assert only(plan_of([desired("late", trigger=late)], []), "late").action == "create"
-    early = {"single": {"time": "2026-05-31 20:00:00", "zone_type": 1}}
+    early = {"single": {"time": "2026-11-20 20:00:00", "zone_type": 1}}
     assert only(plan_of([desired("early", trigger=early)], []), "early").action == "skip"
 
 
 def test_expired_remote_is_never_updated() -> None:
-    past = {"single": {"time": "2026-05-01 10:00:00", "zone_type": 1}}
+    past = {"single": {"time": "2026-10-21 10:00:00", "zone_type": 1}}
     new_push = {"to": "all", "body": {"platform": "all", "notification": {"alert": "changed"}}}
     change = only(
         plan_of([desired("a", trigger=past, push=new_push)], [remote("a", trigger=past)]), "a"
@@ -352,43 +269,26 @@ def test_checksum_is_stable_and_moves_with_the_remote() -> None:
 
 
 def test_checksum_ignores_the_clock_dependent_next_runs() -> None:
-    daily = {
-        "periodical": {
-            "start": "2026-01-01 00:00:00",
-            "end": "2026-12-01 00:00:00",
-            "time": "09:00:00",
-            "time_unit": "day",
-            "zone_type": 1,
-        }
-    }
+    daily = periodical("day", start="2026-06-23 00:00:00")
     d = [desired("a", trigger=daily)]
-    later = make_plan(d, [], target(), datetime(2026, 6, 5, tzinfo=UTC))
+    later = make_plan(d, [], target(), NOW + timedelta(days=4))
     assert later.checksum == plan_of(d, []).checksum
     assert later.changes[0].next_runs != plan_of(d, []).changes[0].next_runs
 
 
 def test_month_points_skip_days_a_month_lacks() -> None:
-    monthly = {
-        "periodical": {
-            "start": "2026-06-01 00:00:00",
-            "end": "2026-12-31 00:00:00",
-            "time": "08:00:00",
-            "time_unit": "month",
-            "point": ["31"],
-            "zone_type": 1,
-        }
-    }
+    monthly = periodical("month", end="2027-06-22 00:00:00", time="08:00:00", point=["31"])
     change = only(plan_of([desired("m", trigger=monthly)], []), "m")
     assert change.next_runs == (
-        "2026-07-31 08:00:00 UTC",
-        "2026-08-31 08:00:00 UTC",
-        "2026-10-31 08:00:00 UTC",
+        "2026-12-31 08:00:00 UTC",
+        "2027-01-31 08:00:00 UTC",
+        "2027-03-31 08:00:00 UTC",
     )
 
 
 def test_changes_are_ordered_for_apply() -> None:
     new_push = {"to": "all", "body": {"platform": "all", "notification": {"alert": "new"}}}
-    zone2 = {"single": {"time": "2026-07-01 10:00:00", "zone_type": 2}}
+    zone2 = {"single": {"time": "2026-12-21 10:00:00", "zone_type": 2}}
     plan = plan_of(
         [desired("c"), desired("u", push=new_push), desired("r", trigger=zone2), desired("n")],
         [remote("u", 0), remote("r", 1), remote("n", 2), remote("d", 3)],

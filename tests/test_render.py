@@ -7,12 +7,12 @@ from typing import Any
 
 from reconciler.plan import Plan
 from reconciler.render import MARKDOWN_LIMIT, render_json, render_markdown, render_text
-from tests.test_plan import body, desired, plan_of, remote
+from tests.support.plan import body, desired, plan_of, remote
 
 
 def every_action() -> Plan:
     new_push = {"to": "all", "body": {"platform": "all", "notification": {"alert": "new text"}}}
-    zone2 = {"single": {"time": "2026-07-01 10:00:00", "zone_type": 2}}
+    zone2 = {"single": {"time": "2026-12-21 10:00:00", "zone_type": 2}}
     return plan_of(
         [
             desired("created"),
@@ -51,7 +51,7 @@ def test_text_has_a_block_per_change_a_summary_and_the_checksum() -> None:
         assert headline in text
     assert '/push/body/notification/alert: "hi updated" -> "new text"' in text
     assert "forces replacement: zone_type 1 -> 2" in text
-    assert "next runs: 2026-07-01 10:00:00 UTC" in text
+    assert "next runs: 2026-12-21 10:00:00 UTC" in text
     assert "= noop" not in text  # unchanged schedules only count in the summary
     assert (
         "Plan: 1 to create, 1 to update, 1 to replace, 1 to delete; 1 unchanged, 1 skipped, 1 in conflict."

@@ -21,6 +21,7 @@ import yaml
 
 from reconciler.emulator import AppCredentials, Settings
 from reconciler.emulator.server import serve_in_thread
+from tests.support.clock import NOW_ISO
 
 KEY = "canary_app_key_7d1"
 SECRET = "S3CRET-canary-9f8e"
@@ -50,7 +51,7 @@ def make_repo(root: Path, base_url: str) -> None:
 def reconciler(root: Path, *args: str, secret: str = SECRET) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "RECONCILER_NOW": "2026-11-21T00:00:00+00:00",
+        "RECONCILER_NOW": NOW_ISO,
         "ENGAGELAB_APP_KEY": KEY,
         "ENGAGELAB_MASTER_SECRET": secret,
     }

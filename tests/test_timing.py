@@ -20,6 +20,7 @@ from reconciler.timing import (
     parse_time,
     zone,
 )
+from tests.support.clock import NOW, NOW_ISO
 
 UTC_ZONE = zone("UTC")
 SGT = zone("Asia/Singapore")
@@ -313,25 +314,20 @@ def test_zone_type_2_runs_are_judged_in_utc_minus_12() -> None:
 
 
 def test_single_and_intelligent_run_once_if_ahead() -> None:
-    assert runs(Single("2026-07-01 09:00:00", 1), "2026-06-01T00:00:00+00:00") == [
-        "2026-07-01 09:00:00"
-    ]
-    assert runs(Single("2026-05-01 09:00:00", 1), "2026-06-01T00:00:00+00:00") == []
-    assert runs(Intelligent("2026-07-01 09:00:00"), "2026-06-01T00:00:00+00:00") == [
-        "2026-07-01 09:00:00"
-    ]
+    assert runs(Single("2026-12-21 09:00:00", 1), NOW_ISO) == ["2026-12-21 09:00:00"]
+    assert runs(Single("2026-10-21 09:00:00", 1), NOW_ISO) == []
+    assert runs(Intelligent("2026-12-21 09:00:00"), NOW_ISO) == ["2026-12-21 09:00:00"]
 
 
 def test_format_runs_labels_the_zone() -> None:
-    now = at("2026-06-01T00:00:00+00:00")
-    assert format_runs(Single("2026-07-01 09:00:00", 2), now, UTC_ZONE, "UTC") == [
-        "2026-07-01 09:00:00 device-local"
+    assert format_runs(Single("2026-12-21 09:00:00", 2), NOW, UTC_ZONE, "UTC") == [
+        "2026-12-21 09:00:00 device-local"
     ]
-    assert format_runs(Single("2026-07-01 09:00:00", 1), now, SGT, "Asia/Singapore") == [
-        "2026-07-01 09:00:00 Asia/Singapore"
+    assert format_runs(Single("2026-12-21 09:00:00", 1), NOW, SGT, "Asia/Singapore") == [
+        "2026-12-21 09:00:00 Asia/Singapore"
     ]
-    assert format_runs(Single("2026-07-01 09:00:00"), now, UTC_ZONE, "UTC") == [
-        "2026-07-01 09:00:00 UTC, server zone assumed"
+    assert format_runs(Single("2026-12-21 09:00:00"), NOW, UTC_ZONE, "UTC") == [
+        "2026-12-21 09:00:00 UTC, server zone assumed"
     ]
     assert describe_zone(2, "UTC") == "device-local"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,11 +13,12 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.load import load_schedules, parse_documents
 from reconciler.model import Periodical, Single
 from reconciler.validate import ValidationResult, name_problem, validate, validate_target
+from tests.support.clock import NOW
+from tests.support.documents import intelligent, periodical, single
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
 GOOD = sorted((FIXTURES / "good").glob("*.yaml"))
-NOW = datetime.fromisoformat("2026-06-01T00:00:00+00:00")
 EXPECT = re.compile(r"# expect: (\d+)(?::(\d+))? (.+)\n")
 
 
@@ -35,62 +36,6 @@ def check(text: str, now: datetime = NOW, **overrides: object) -> ValidationResu
 
 def messages(result: ValidationResult) -> list[str]:
     return [str(d) for d in result.diagnostics]
-
-
-def single(time: str = "2026-07-01 09:00:00", zone_type: str = "\n    zone_type: 1") -> str:
-    return f"""name: morning_push
-enabled: true
-trigger:
-  single:
-    time: "{time}"{zone_type}
-push:
-  to: all
-  body:
-    platform: all
-    notification:
-      alert: hello
-"""
-
-
-def periodical(
-    unit: str = "week",
-    point: str = "[MON]",
-    start: str = "2026-06-02 00:00:00",
-    end: str = "2027-01-01 00:00:00",
-    extra: str = "",
-) -> str:
-    return f"""name: weekly_push
-enabled: true
-trigger:
-  periodical:
-    start: "{start}"
-    end: "{end}"
-    time: "09:00:00"
-    time_unit: {unit}
-    point: {point}
-    zone_type: 1{extra}
-push:
-  to: all
-  body:
-    platform: all
-    notification:
-      alert: hello
-"""
-
-
-def intelligent(backup: str) -> str:
-    return f"""name: smart_push
-enabled: true
-trigger:
-  intelligent:
-    backup_time: "{backup}"
-push:
-  to: all
-  body:
-    platform: all
-    message:
-      msg_content: hello
-"""
 
 
 # --- the bad corpus ---------------------------------------------------------------------
@@ -149,8 +94,8 @@ def test_yaml_surprise_spellings_are_valid_strings() -> None:
     times = by_name["unquoted_times"].trigger
     assert isinstance(times, Periodical)
     assert (times.start, times.end, times.time) == (
-        "2026-06-02 00:00:00",
-        "2027-01-01 00:00:00",
+        "2026-11-22 00:00:00",
+        "2027-06-23 00:00:00",
         "12:00:00",
     )
     assert times.point == ("01", "02", "08", "09")
@@ -162,7 +107,7 @@ def test_yaml_surprise_spellings_are_valid_strings() -> None:
         "tag": ["on", "off", "0755", "1_000", "0x1F"]
     }
     assert by_name["unquoted_times"].push["body"]["notification"]["alert"] == "yes"
-    assert by_name["unquoted_single_time"].trigger == Single("2026-07-01 09:00:00", 1)
+    assert by_name["unquoted_single_time"].trigger == Single("2026-12-21 09:00:00", 1)
     assert by_name["unquoted_single_time"].push["body"]["message"]["msg_content"] == "no"
 
 
@@ -186,32 +131,33 @@ def validate_dir(case: str) -> list[str]:
     return messages(result)
 
 
-def test_duplicate_name_across_files_names_both_places() -> None:
-    assert validate_dir("duplicate_name") == [
-        "schedules.d/b_second.yaml:15:1: error: duplicate name 'flash_sale': also defined at "
-        "schedules.d/a_first.yaml:2:1 (schedule flash_sale)"
-    ]
-
-
-def test_previous_name_claimed_twice() -> None:
-    assert validate_dir("previous_name_claimed_twice") == [
-        "schedules.d/b.yaml:2:1: error: previous_name 'old_promo' is also claimed at "
-        "schedules.d/a.yaml:2:1 (schedule promo_b)"
-    ]
-
-
-def test_previous_name_still_declared() -> None:
-    assert validate_dir("previous_name_still_declared") == [
-        "schedules.d/new.yaml:2:1: error: previous_name 'old_promo' is still declared at "
-        "schedules.d/old.yaml:2:1; a rename needs the old one gone (schedule new_promo)"
-    ]
-
-
-def test_manage_prefix_missing_from_a_desired_name() -> None:
-    assert validate_dir("manage_prefix_missing") == [
-        "schedules.d/team/welcome_back.yaml:2:1: error: name 'welcome_back' lacks the "
-        "manage_prefix 'team_': it would never be managed (schedule welcome_back)"
-    ]
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        (
+            "duplicate_name",  # across files: both places are named
+            "schedules.d/b_second.yaml:15:1: error: duplicate name 'flash_sale': also defined at "
+            "schedules.d/a_first.yaml:2:1 (schedule flash_sale)",
+        ),
+        (
+            "previous_name_claimed_twice",
+            "schedules.d/b.yaml:2:1: error: previous_name 'old_promo' is also claimed at "
+            "schedules.d/a.yaml:2:1 (schedule promo_b)",
+        ),
+        (
+            "previous_name_still_declared",
+            "schedules.d/new.yaml:2:1: error: previous_name 'old_promo' is still declared at "
+            "schedules.d/old.yaml:2:1; a rename needs the old one gone (schedule new_promo)",
+        ),
+        (
+            "manage_prefix_missing",  # from a desired name
+            "schedules.d/team/welcome_back.yaml:2:1: error: name 'welcome_back' lacks the "
+            "manage_prefix 'team_': it would never be managed (schedule welcome_back)",
+        ),
+    ],
+)
+def test_a_rule_across_files_reports_its_one_error(case: str, message: str) -> None:
+    assert validate_dir(case) == [message]
 
 
 def test_manage_prefix_applies_to_previous_name_too() -> None:
@@ -337,7 +283,7 @@ def test_invalid_names(name: str, problem: str) -> None:
 
 
 def test_single_in_the_past_is_a_warning_not_an_error() -> None:
-    result = check(single("2026-05-31 23:59:59"))
+    result = check(single("2026-11-20 23:59:59"))
     assert result.ok
     assert len(result.schedules) == 1
     assert messages(result) == [
@@ -347,7 +293,7 @@ def test_single_in_the_past_is_a_warning_not_an_error() -> None:
 
 
 def test_single_exactly_now_is_expired() -> None:
-    assert "already past" in messages(check(single("2026-06-01 00:00:00")))[0]
+    assert "already past" in messages(check(single("2026-11-21 00:00:00")))[0]
 
 
 def test_single_at_most_one_year_ahead() -> None:
@@ -370,19 +316,19 @@ def test_single_without_zone_type_warns_that_the_server_zone_applies() -> None:
 
 
 def test_zone_type_2_is_judged_in_utc_minus_12() -> None:
-    # 2026-06-01T00:00Z is 2026-05-31 12:00 in UTC-12: a device there has not reached 13:00.
-    assert messages(check(single("2026-05-31 13:00:00", "\n    zone_type: 2"))) == []
-    assert "already past" in messages(check(single("2026-05-31 11:59:59", "\n    zone_type: 2")))[0]
+    # 2026-11-21T00:00Z is 2026-11-20 12:00 in UTC-12: a device there has not reached 13:00.
+    assert messages(check(single("2026-11-20 13:00:00", "\n    zone_type: 2"))) == []
+    assert "already past" in messages(check(single("2026-11-20 11:59:59", "\n    zone_type: 2")))[0]
     # The same wall time in the main site's zone (UTC) is long gone.
-    assert "already past" in messages(check(single("2026-05-31 13:00:00")))[0]
+    assert "already past" in messages(check(single("2026-11-20 13:00:00")))[0]
 
 
 def test_zone_type_1_is_judged_in_the_site_timezone() -> None:
-    # 2026-06-01T00:00Z is 08:00 in Singapore.
+    # 2026-11-21T00:00Z is 08:00 in Singapore.
     sgt = {"site_timezone": "Asia/Singapore"}
-    assert "already past" in messages(check(single("2026-06-01 07:59:59"), **sgt))[0]
-    assert messages(check(single("2026-06-01 08:00:01"), **sgt)) == []
-    assert messages(check(single("2026-06-01 07:59:59"))) == []
+    assert "already past" in messages(check(single("2026-11-21 07:59:59"), **sgt))[0]
+    assert messages(check(single("2026-11-21 08:00:01"), **sgt)) == []
+    assert messages(check(single("2026-11-21 07:59:59"))) == []
 
 
 # --- periodical ---------------------------------------------------------------------------
@@ -453,7 +399,7 @@ def test_frequency_within_range(frequency: int) -> None:
 
 
 def test_periodical_span_over_one_year_is_a_warning() -> None:
-    result = check(periodical(end="2027-06-04 00:00:00"))
+    result = check(periodical(end="2027-11-24 00:00:00"))
     assert result.ok
     assert messages(result) == [
         "s.yaml:6:5: warning: periodical span is over one year; the documents say it should "
@@ -462,11 +408,11 @@ def test_periodical_span_over_one_year_is_a_warning() -> None:
 
 
 def test_periodical_span_of_exactly_a_year_is_fine() -> None:
-    assert messages(check(periodical(end="2027-06-02 00:00:00"))) == []
+    assert messages(check(periodical(end="2027-11-22 00:00:00"))) == []
 
 
 def test_periodical_already_over_is_a_warning() -> None:
-    result = check(periodical(start="2026-01-01 00:00:00", end="2026-05-01 00:00:00"))
+    result = check(periodical(start="2026-06-23 00:00:00", end="2026-10-21 00:00:00"))
     assert result.ok
     assert messages(result) == [
         "s.yaml:6:5: warning: periodical end is already past: expired, will be skipped; "
@@ -475,7 +421,7 @@ def test_periodical_already_over_is_a_warning() -> None:
 
 
 def test_periodical_started_in_the_past_and_running_is_fine() -> None:
-    assert messages(check(periodical(start="2026-01-01 00:00:00"))) == []
+    assert messages(check(periodical(start="2026-06-23 00:00:00"))) == []
 
 
 def test_periodical_without_zone_type_warns() -> None:
@@ -500,14 +446,14 @@ def test_intelligent_backup_time_now_explains_why() -> None:
 
 
 def test_intelligent_backup_time_past_is_a_warning() -> None:
-    result = check(intelligent("2026-05-01 12:00:00"))
+    result = check(intelligent("2026-10-21 12:00:00"))
     assert result.ok
     assert [d.severity for d in result.diagnostics] == ["warning"]
     assert "expired, will be skipped; delete the file" in messages(result)[0]
 
 
 def test_intelligent_backup_time_is_not_zone_type_shifted() -> None:
-    result = check(intelligent("2026-06-01 07:59:59"), site_timezone="Asia/Singapore")
+    result = check(intelligent("2026-11-21 07:59:59"), site_timezone="Asia/Singapore")
     assert "already past" in messages(result)[0]
 
 
@@ -515,7 +461,7 @@ def test_intelligent_backup_time_is_not_zone_type_shifted() -> None:
 
 
 def test_message_alone_is_enough() -> None:
-    assert messages(check(intelligent("2026-07-01 12:00:00"))) == []
+    assert messages(check(intelligent("2026-12-21 12:00:00"))) == []
 
 
 def test_notification_and_message_together_are_fine() -> None:
@@ -555,7 +501,7 @@ def test_platform_blocks_take_anything(block: str) -> None:
 
 
 def test_custom_args_and_message_extras_take_anything() -> None:
-    text = intelligent("2026-07-01 12:00:00").replace(
+    text = intelligent("2026-12-21 12:00:00").replace(
         "      msg_content: hello\n",
         "      msg_content: hello\n      extras: {a: {b: [1, 2]}}\n  custom_args: {x: {y: z}}\n",
     )
@@ -599,7 +545,7 @@ def test_non_mapping_document() -> None:
 
 
 def test_a_result_with_only_warnings_is_ok() -> None:
-    result = check(single("2026-01-01 00:00:00", ""))
+    result = check(single("2026-06-23 00:00:00", ""))
     assert result.ok
     assert {d.severity for d in result.diagnostics} == {"warning"}
 
@@ -621,7 +567,7 @@ def test_a_periodical_window_without_any_fire_time_is_a_warning(tmp_path: Path) 
         "push: {to: all, body: {platform: all, notification: {alert: x}}}\n",
         encoding="utf-8",
     )
-    _, result = validate_target(Target(name="t", root=tmp_path), datetime(2026, 11, 21, tzinfo=UTC))
+    _, result = validate_target(Target(name="t", root=tmp_path), NOW)
     assert result.ok
     assert [str(d) for d in result.diagnostics] == [
         "schedules.d/never.yaml:4:3: warning: the window from start to end holds no fire time: "
@@ -635,7 +581,7 @@ def test_a_file_without_any_schedule_is_a_warning(tmp_path: Path) -> None:
     folder = tmp_path / "schedules.d"
     folder.mkdir()
     (folder / "empty.yaml").write_text("# nothing here yet\n", encoding="utf-8")
-    _, result = validate_target(Target(name="t", root=tmp_path), datetime(2026, 11, 21, tzinfo=UTC))
+    _, result = validate_target(Target(name="t", root=tmp_path), NOW)
     assert [str(d) for d in result.diagnostics] == [
         "schedules.d/empty.yaml: warning: no schedule in this file"
     ]

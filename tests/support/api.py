@@ -6,7 +6,7 @@ import asyncio
 import base64
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -15,11 +15,12 @@ from starlette.applications import Starlette
 from reconciler.api import RetryPolicy, ScheduleClient
 from reconciler.emulator import DEMO_APP, AppCredentials, Settings, create_app
 from reconciler.emulator.transport import EmulatorTransport
+from tests.support.clock import NOW
 
 DEMO_KEY = DEMO_APP.key
 DEMO_SECRET = DEMO_APP.secret
-#: The emulator's fixed clock: every trigger in these tests lies in 2030.
-NOW = datetime(2030, 1, 1, tzinfo=UTC)
+#: The day create_body's day=1 means: five months after NOW.
+FIRST_DAY = date(2027, 4, 21)
 BASE_URL = "http://emulator.test"
 #: Retries in microseconds, so fault tests run in milliseconds; many attempts, so that a
 #: fault rate of a half still lets every operation through in the end.
@@ -56,11 +57,12 @@ def client_for(
 
 
 def create_body(name: str, *, alert: str = "hello", day: int = 1) -> dict[str, Any]:
-    """A small valid schedule: one push to everyone on 2030-06-<day>."""
+    """A small valid schedule: one push to everyone at 12:00 on day ``day`` from FIRST_DAY."""
+    when = FIRST_DAY + timedelta(days=day - 1)
     return {
         "name": name,
         "enabled": True,
-        "trigger": {"single": {"time": f"2030-06-{day:02d} 12:00:00", "zone_type": 1}},
+        "trigger": {"single": {"time": f"{when:%Y-%m-%d} 12:00:00", "zone_type": 1}},
         "push": {
             "to": "all",
             "body": {"platform": "all", "notification": {"alert": alert}},

@@ -14,14 +14,15 @@ from reconciler.api import RemoteSchedule, ScheduleClient
 from reconciler.cli import main
 from reconciler.emulator import Settings, create_app
 from tests.support.api import client_for as api_client_for
-from tests.support.clock import NOW_ISO as NOW
+from tests.support.clock import NOW_ISO
 
+#: The sample schedules at the top of the repository.
 SAMPLES = Path(__file__).resolve().parents[2] / "schedules.d"
 
 
 def make_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("RECONCILER_NOW", NOW)
+    monkeypatch.setenv("RECONCILER_NOW", NOW_ISO)
     (tmp_path / "schedules.d").mkdir()
     return tmp_path
 
