@@ -21,7 +21,7 @@ import yaml
 
 from reconciler.emulator import AppCredentials, Settings
 from reconciler.emulator.server import serve_in_thread
-from tests.support.clock import NOW_ISO
+from tests.support.clock import NOW, NOW_ISO
 
 KEY = "canary_app_key_7d1"
 SECRET = "S3CRET-canary-9f8e"
@@ -30,7 +30,7 @@ FORMS = (SECRET, base64.b64encode(f"{KEY}:{SECRET}".encode()).decode(), f"{KEY}:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    settings = Settings(apps=(AppCredentials(KEY, SECRET),), now=None)
+    settings = Settings(apps=(AppCredentials(KEY, SECRET),), now=NOW)
     with serve_in_thread(settings) as base_url:
         yield base_url
 
