@@ -169,9 +169,9 @@ def render_text(calendar: Calendar) -> str:
         "fires at that time on each device's own clock",
     ]
     zone_width = max(len(calendar.site_timezone), len("device-local"))
+    name_width = min(40, max((len(f.schedule.name) for f in calendar.fires), default=0))
     for day, fires in _days(calendar):
         lines += ["", day]
-        name_width = max(len(f.schedule.name) for f in fires)
         for fire in fires:
             flags = _flags(marks.get((fire.schedule.name, fire.wall), []))
             lines.append(
