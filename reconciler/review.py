@@ -58,16 +58,17 @@ def _row(label: str, days: Days | None, dates: list[date]) -> str:
 
 def _rows(change: Change, clock: Clock, dates: list[date], flagged: bool) -> list[str]:
     name = change.name.replace("|", "\\|")
-    title = f"`{_SYMBOL[change.action]}` `{name}`" + (" ⚠" if flagged else "")
+    title = f"`{_SYMBOL[change.action]}` `{name}`"
+    flag = " ⚠" if flagged else ""  # the warnings are about the desired side
     before = _days(change.before, clock) if change.action != "create" else None
     after = _days(change.after, clock) if change.action != "delete" else None
     if change.action == "create":
-        return [_row(f"{title} new", after, dates)]
+        return [_row(f"{title} new{flag}", after, dates)]
     if change.action == "delete":
         return [_row(f"{title} deleted; was", before, dates)]
     if before == after:
-        return [_row(f"{title} same times", after, dates)]
-    return [_row(f"{title} before", before, dates), _row("after", after, dates)]
+        return [_row(f"{title} same times{flag}", after, dates)]
+    return [_row(f"{title} before", before, dates), _row(f"after{flag}", after, dates)]
 
 
 def _policy_warnings(plan: Plan, names: set[str]) -> list[str]:

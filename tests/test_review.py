@@ -106,7 +106,7 @@ def test_policy_warnings_about_the_changed_schedules_are_shown_and_flagged() -> 
     )
     plan = plan_of([schedule("late", periodical("23:30:00"))], [], warnings)
     section = review_section(plan, MARKDOWN_LIMIT)
-    assert "`+` `late` ⚠ new" in section
+    assert "`+` `late` new ⚠" in section
     assert "- schedules.d/a.yaml:9:5: warning: policy quiet_hours" in section
     assert "untouched" not in section
     assert "no zone_type" not in section
