@@ -52,14 +52,15 @@ table.month{border-collapse:collapse;table-layout:fixed;width:100%}
 .date{font-weight:600;font-size:12px;display:flex;justify-content:space-between}
 .count{color:#555;font-weight:400}
 ul.pushes{list-style:none;margin:2px 0 0;padding:0}
-.push{position:relative;margin:2px 0;padding:1px 4px;border-radius:4px;font-size:12px;
-white-space:nowrap;overflow:visible;text-overflow:ellipsis;cursor:default}
-.push time{font-variant-numeric:tabular-nums;margin-right:4px}
+.push{position:relative;display:flex;margin:2px 0;padding:1px 4px;border-radius:4px;
+font-size:12px;white-space:nowrap;cursor:default}
+.push time{font-variant-numeric:tabular-nums;margin-right:4px;flex:none}
+.push .name{min-width:0;overflow:hidden;text-overflow:ellipsis}
 .push.local time{font-style:italic}
 .push.bad{outline:2px solid #c62828;outline-offset:-1px}
-.push.bad::before{content:"\\26A0\\FE0E  ";color:#c62828;font-weight:700}
+.push.bad::before{content:"\\26A0\\FE0E";margin-right:3px;color:#c62828;font-weight:700}
 .push.warn{outline:2px dashed #e08a00;outline-offset:-1px}
-.push.warn::before{content:"\\26A0\\FE0E  ";color:#b36b00;font-weight:700}
+.push.warn::before{content:"\\26A0\\FE0E";margin-right:3px;color:#b36b00;font-weight:700}
 .tip{display:none;position:absolute;z-index:2;left:0;top:100%;min-width:260px;white-space:pre-line;
 background:#1d2430;color:#fff;padding:6px 8px;border-radius:6px;font-size:12px;box-shadow:0 2px 8px #0004}
 .push:hover .tip,.push:focus .tip{display:block}
@@ -86,7 +87,9 @@ def _tip(calendar: Calendar, fire: Fire, violations: list[Violation]) -> str:
         lines.append("at this time on each device's own clock")
     lines += [f"= {local}" for local in calendar.local_times(fire)]
     lines.append(f"audience: {describe(fire.schedule.push.get('to'))}")
-    lines += [f"⚠ {v.level}: {v}" for v in violations]
+    lines += [
+        f"⚠ this push breaks {v.rule} ({v.level}); the first time: {v.message}" for v in violations
+    ]
     return "\n".join(lines)
 
 
@@ -99,7 +102,7 @@ def _chip(calendar: Calendar, fire: Fire, colour: int, violations: list[Violatio
     return (
         f'<li class="{" ".join(classes)}" tabindex="0" data-name="{escape(fire.schedule.name)}" '
         f'data-at="{escape(fire.at)}" data-zone-type="{fire.zone_type}">'
-        f"<time>{clock_text(fire.wall)}</time>{escape(fire.schedule.name)}"
+        f'<time>{clock_text(fire.wall)}</time><span class="name">{escape(fire.schedule.name)}</span>'
         f'<span class="tip">{escape(_tip(calendar, fire, violations))}</span></li>'
     )
 
@@ -130,6 +133,8 @@ def _months(calendar: Calendar, chips: dict[date, list[str]]) -> list[str]:
     while (year, month) <= (last.year, last.month):
         rows = []
         for week in weeks.monthdatescalendar(year, month):
+            if week[-1] < first or week[0] > last:
+                continue  # a week wholly outside the window
             cells = [
                 '<td class="pad"></td>'
                 if day.month != month
