@@ -594,3 +594,33 @@ def history(state: State, name: str, fmt: str) -> None:
     else:
         text = runs_view.render_text(found_name, schedule_id, runs, site, target.site_timezone)
         click.echo(text, nl=False)
+
+
+# --- calendar ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--days",
+    type=click.IntRange(1, 366),
+    help="How many days from now (default: policies.horizon_days, else 30).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "ics", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_obj
+def calendar(state: State, days: int | None, fmt: str) -> None:
+    """Show when the desired pushes fire, with the policies they break.
+
+    Offline, like validate. `ics` imports into Google Calendar or Outlook;
+    `html` is one self-contained page (a month grid coloured by audience).
+
+    Example: reconciler calendar --days 14 --format html > calendar.html
+    """
+    from reconciler.calendar import build, render
+
+    click.echo(render(build(state.target(), now(), days), fmt), nl=False)

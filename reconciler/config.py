@@ -18,6 +18,7 @@ from reconciler import pointer
 from reconciler.diagnostics import unknown_key
 from reconciler.errors import ConfigError
 from reconciler.load import Document, parse_documents, read_text
+from reconciler.policy import Policies, merge_policies
 from reconciler.schema import checker
 from reconciler.timing import zone
 
@@ -32,6 +33,7 @@ OVERRIDABLE = (
     "quota",
     "concurrency",
     "rate_limit",
+    "policies",
 )
 
 
@@ -62,6 +64,7 @@ class Target:
     quota: int = 1000
     concurrency: int = 32
     rate_limit: float = 400
+    policies: Policies = field(default_factory=Policies)
 
     @cached_property
     def site_zone(self) -> tzinfo:
@@ -107,6 +110,14 @@ def _target(name: str, root: Path, top: Mapping[str, Any], own: Mapping[str, Any
     for key in ("protect", "ignore_fields"):
         if key in merged:
             merged[key] = tuple(merged[key])
+    if "policies" in merged:
+        # Key by key, and inside each rule: relaxing one rule's level keeps its bounds.
+        try:
+            merged["policies"] = Policies.from_json(
+                merge_policies(top.get("policies") or {}, own.get("policies") or {})
+            )
+        except ValueError as err:
+            raise ConfigError(f"policies: {err}") from None
     return Target(name=name, root=root, **merged)
 
 

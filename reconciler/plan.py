@@ -23,7 +23,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Literal, Protocol
 
 from reconciler import pointer
@@ -141,6 +141,19 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Clock:
+    """When and where a plan was made: what its fire times are read against.
+
+    Not part of the checksum or the saved plan (fire times move with the clock);
+    the markdown renderer reads it to draw the review calendar.
+    """
+
+    now: datetime
+    site_zone: tzinfo
+    site_timezone: str
+
+
+@dataclass(frozen=True)
 class Plan:
     target: str
     changes: tuple[Change, ...]
@@ -154,6 +167,7 @@ class Plan:
     quota: int
     desired_count: int
     problems: tuple[str, ...] = field(default=())
+    clock: Clock | None = None
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -538,6 +552,7 @@ def make_plan(
         safety_min_existing=target.safety.min_existing,
         quota=target.quota,
         desired_count=len(desired),
+        clock=Clock(now, target.site_zone, target.site_timezone),
     )
     return _with_problems(plan)
 

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from reconciler.plan import ABSENT, Change, FieldChange, Plan
+from reconciler.review import review_section
 
 MARKDOWN_LIMIT = 65_000
 _SYMBOL = {
@@ -137,10 +138,11 @@ def _md_block(change: Change) -> str:
 
 
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
-    """A pull-request comment: marker, summary table, warnings, one <details> per change.
+    """A pull-request comment: marker, summary table, warnings, the review calendar, one
+    <details> per change.
 
     Stays under `limit` characters: changes that do not fit are counted in a
-    note, never cut in half.
+    note, never cut in half; the calendar takes only the room the changes leave.
     """
     s = plan.summary
     head = [
@@ -191,4 +193,6 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
             break
         blocks.append(block)
         used += len(block)
-    return text + "".join(blocks) + tail
+    # The review calendar: after the changes in priority, before them on the page.
+    review = review_section(plan, limit - used - note_room)
+    return text + review + "".join(blocks) + tail

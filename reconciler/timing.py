@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from calendar import monthrange
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -106,25 +107,47 @@ def is_expired(trigger: Trigger, now: datetime, site: tzinfo) -> bool:
 
 
 def _periodical_days(p: Periodical, first: date, last: date) -> Iterator[date]:
+    """The days in [first, last] on which `p` fires, ascending: every `frequency`-th day,
+    week (Monday..Sunday) or month counted from the start's, on its points; at most
+    `_MAX_DAYS_SCANNED` days from `first` are looked at."""
+    try:
+        last = min(last, first + timedelta(days=_MAX_DAYS_SCANNED - 1))
+        yield from _unit_days(p, first, last)
+    except OverflowError:
+        return  # stepping past year 9999: nothing later fires
+
+
+def _unit_days(p: Periodical, first: date, last: date) -> Iterator[date]:
     start = parse_datetime(p.start).date()
     frequency = p.frequency or 1
-    points = set(p.point)
-    day = first
-    for _ in range(_MAX_DAYS_SCANNED):
-        if day > last:
-            return
-        if p.time_unit == "day":
-            ok = (day - start).days % frequency == 0
-        elif p.time_unit == "week":
-            weeks = (day - (start - timedelta(days=start.weekday()))).days // 7
-            ok = WEEKDAYS[day.weekday()] in points and weeks % frequency == 0
-        else:
-            months = (day.year - start.year) * 12 + day.month - start.month
-            # A date a month lacks (31 in April) is simply never reached.
-            ok = f"{day.day:02d}" in points and months % frequency == 0
-        if ok:
+    if p.time_unit == "day":
+        day = first + timedelta(days=-(first - start).days % frequency)
+        while day <= last:
             yield day
-        day += timedelta(days=1)
+            day += timedelta(days=frequency)
+        return
+    if p.time_unit == "week":
+        offsets = sorted({WEEKDAYS.index(point) for point in p.point if point in WEEKDAYS})
+        start_monday = start - timedelta(days=start.weekday())
+        monday = first - timedelta(days=first.weekday())
+        while monday <= last:
+            if (monday - start_monday).days // 7 % frequency == 0:
+                for offset in offsets:
+                    day = monday + timedelta(days=offset)
+                    if first <= day <= last:
+                        yield day
+            monday += timedelta(weeks=1)
+        return
+    numbers = sorted({int(d) for d in p.point if len(d) == 2 and d.isascii() and d.isdigit()})
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        if ((year - start.year) * 12 + month - start.month) % frequency == 0:
+            # A date a month lacks (31 in April) is simply never reached.
+            length = monthrange(year, month)[1]
+            for number in numbers:
+                if number <= length and first <= (on := date(year, month, number)) <= last:
+                    yield on
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def first_run(p: Periodical) -> datetime | None:
@@ -156,6 +179,28 @@ def next_runs(trigger: Trigger, now: datetime, site: tzinfo, count: int = 3) -> 
             runs.append(candidate)
             if len(runs) == count:
                 break
+    return runs
+
+
+def wall_times(trigger: Trigger, first: datetime, last: datetime) -> list[datetime]:
+    """Every wall time the trigger fires at in [first, last), ascending (naive, like `first`).
+
+    The wall clock is the one the trigger fires by (the site zone, or each
+    device's); single fires at its time, intelligent at its backup_time,
+    periodical on each day `_periodical_days` yields, within start..end
+    inclusive (the rules `next_runs` follows).
+    """
+    if isinstance(trigger, Single | Intelligent):
+        at = parse_datetime(trigger.time if isinstance(trigger, Single) else trigger.backup_time)
+        return [at] if first <= at < last else []
+    start, end = parse_datetime(trigger.start), parse_datetime(trigger.end)
+    lower, upper = max(start, first), min(end, last)
+    at_time = parse_time(trigger.time)
+    runs: list[datetime] = []
+    for day in _periodical_days(trigger, lower.date(), upper.date()):
+        candidate = datetime.combine(day, at_time)
+        if lower <= candidate <= end and candidate < last:
+            runs.append(candidate)
     return runs
 
 

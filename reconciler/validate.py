@@ -20,6 +20,7 @@ from reconciler.diagnostics import Diagnostic, close_match, unknown_key
 from reconciler.errors import SourceError
 from reconciler.load import Document, LoadResult, load_schedules
 from reconciler.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
+from reconciler.policy import diagnostics as policy_diagnostics
 from reconciler.schema import checker as schema_checker
 from reconciler.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time
 
@@ -472,7 +473,9 @@ def validate_target(target: Target, now: datetime) -> tuple[LoadResult, Validati
         for file in loaded.files
         if file not in declaring
     )
-    everything = tuple(sorted(loaded.diagnostics + result.diagnostics + empty))
+    # The policies (reconciler.yaml `policies:`) over the valid schedules' fire times.
+    policy = policy_diagnostics(loaded.documents, result.schedules, target, now)
+    everything = tuple(sorted(loaded.diagnostics + result.diagnostics + empty + policy))
     return loaded, ValidationResult(result.schedules, everything)
 
 

@@ -74,8 +74,8 @@ def test_markdown_has_marker_table_warning_and_details() -> None:
     assert "**deletes 1**" in md
     assert "**replaces 1**" in md
     assert "> [!CAUTION]" in md
-    assert md.count("<details><summary>") == 6  # every change but the noop
-    assert md.count("</details>") == 6
+    assert md.count("<details><summary><code>") == 6  # every change but the noop
+    assert md.count("</details>") == 7  # and the review calendar
     assert plan.checksum in md
 
 
