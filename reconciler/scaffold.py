@@ -55,21 +55,21 @@ def _template(name: str) -> str:
     return resources.files("reconciler").joinpath("templates", name).read_text("utf-8")
 
 
-def action_reference(override: str | None = None) -> tuple[str, str]:
-    """(repository, `uses:` value) of the reconciler action: `--action`, else the build's commit."""
+def action_reference(override: str | None, built_from: str | None) -> tuple[str, str]:
+    """(repository, `uses:` value) of the reconciler action: `--action`, else the commit
+    this copy was built from (`built_from`)."""
     if override is not None:
         match = _ACTION.fullmatch(override.strip())
         if match is None:
             raise ConfigError(f"--action {override!r}: expected OWNER/REPO@<40-hex commit sha>")
         repository, sha = match.groups()
     else:
-        commit = source_commit()
-        if commit is None:
+        if built_from is None:
             raise ReconcilerError(
                 "cannot tell which commit this reconciler was built from: pass "
                 f"--action {ACTION_REPOSITORY}@<40-hex sha of the release v{__version__}>"
             )
-        repository, sha = ACTION_REPOSITORY, commit
+        repository, sha = ACTION_REPOSITORY, built_from
     return repository, f"{repository}@{sha} # v{__version__}"
 
 
@@ -90,7 +90,7 @@ def sample(now: datetime) -> str:
 
 def files(now: datetime, action_override: str | None = None) -> dict[Path, str]:
     """Every file of the scaffold: relative path -> text."""
-    repository, action = action_reference(action_override)
+    repository, action = action_reference(action_override, source_commit())
     out = {
         Path("reconciler.yaml"): render("reconciler.yaml", action, repository),
         Path("schedules.d/weekly_digest.yaml"): sample(now),
