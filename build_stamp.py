@@ -10,14 +10,27 @@ earlier stamp, nothing is written and `init` asks for `--action`.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
-from reconciler.build_info import git_head
-
 STAMP = Path("reconciler") / "_build.py"
+
+
+def _build_info() -> object:
+    """reconciler/build_info.py, loaded by path: the package is not importable while it builds."""
+    path = Path(__file__).resolve().parent / "reconciler" / "build_info.py"
+    spec = importlib.util.spec_from_file_location("_reconciler_build_info", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+git_head = _build_info().git_head  # type: ignore[attr-defined]
 
 
 def write_stamp(tree: Path, commit: str) -> None:
