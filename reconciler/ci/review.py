@@ -35,7 +35,8 @@ from reconciler.errors import ReconcilerError
 from reconciler.importer import default_dir
 from reconciler.plan import Plan
 
-#: What a target's connection is made of: always main's, whatever the pull request says.
+#: A target's connection, and the limits that protect the job holding its credentials: always
+#: main's, whatever the pull request says (fields a Target does not have yet are skipped).
 CONNECTION = (
     "endpoint",
     "region",
@@ -44,6 +45,7 @@ CONNECTION = (
     "concurrency",
     "rate_limit",
     "request_timeout",
+    "max_file_bytes",
 )
 PR_FILE = "pr.json"
 MAX_COMMENT = 65_000
