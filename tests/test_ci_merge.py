@@ -95,6 +95,28 @@ def push(
     )
 
 
+def dispatch(
+    repo: Path,
+    fake: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    ref: str,
+    checksum: str,
+    **inputs: str,
+) -> None:
+    """The apply job's environment for Run workflow on `ref`; the inputs arrive through env."""
+    env = event_env(
+        fake,
+        repo / "events",
+        "workflow_dispatch",
+        {"inputs": {}},
+        GITHUB_REF=ref,
+        RECONCILER_CHECKSUM=checksum,
+        RECONCILER_RESOLVE_DUPLICATES="none",
+        **inputs,
+    )
+    use(monkeypatch, env)
+
+
 def apply_job() -> Any:
     return run("ci", "apply", "--target", "local", "--out", "refused")
 
@@ -216,19 +238,7 @@ def test_an_operator_applies_a_new_plan_by_its_checksum(
     push(main, fake, monkeypatch, sha(2), doc("b"))
     assert apply_job().exit_code == 1
     checksum = refusal(main)["checksum"]
-    use(
-        monkeypatch,
-        event_env(
-            fake,
-            main / "events",
-            "workflow_dispatch",
-            {"inputs": {}},
-            GITHUB_REF="refs/heads/main",
-            RECONCILER_CHECKSUM=checksum,
-            RECONCILER_FORCE="false",
-            RECONCILER_RESOLVE_DUPLICATES="none",
-        ),
-    )
+    dispatch(main, fake, monkeypatch, "refs/heads/main", checksum, RECONCILER_FORCE="false")
     result = apply_job()
     assert result.exit_code == 0, result.stderr
     assert set(by_name(main)) == {"a", "b"}
@@ -238,17 +248,7 @@ def test_an_operator_cannot_apply_from_another_branch(
     main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     push(main, fake, monkeypatch, sha(2), doc("b"))
-    use(
-        monkeypatch,
-        event_env(
-            fake,
-            main / "events",
-            "workflow_dispatch",
-            {"inputs": {}},
-            GITHUB_REF="refs/heads/mine",
-            RECONCILER_CHECKSUM="sha256:" + "a" * 64,
-        ),
-    )
+    dispatch(main, fake, monkeypatch, "refs/heads/mine", "sha256:" + "a" * 64)
     result = apply_job()
     assert result.exit_code == 1
     assert "apply runs on main only, not refs/heads/mine" in result.stderr
