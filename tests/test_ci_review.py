@@ -115,15 +115,18 @@ def test_a_plan_that_fails_is_written_for_the_comment_and_exits_1(
     assert "error" in json.loads((repo / "plans" / "plan-local.json").read_text())
 
 
+@pytest.mark.parametrize(
+    "glob", ["../../**/*.yaml", "**/../../../../proc/self/*", "/etc/**/*.yaml"]
+)
 def test_a_glob_that_leaves_the_pull_requests_files_is_refused(
-    repo: Path, fake: FakeGitHub
+    repo: Path, fake: FakeGitHub, glob: str
 ) -> None:
-    tree = checkout(repo, doc("b"), schedules="../../**/*.yaml")
     (repo / "pr-data").mkdir()
-    (repo / "pr-data" / "reconciler.yaml").write_text((tree / "reconciler.yaml").read_text())
+    config(repo / "pr-data", schedules=glob)
     result = run("ci", "plan", "--target", "local", "--pr", "pr-data", "--out", "plans")
     assert result.exit_code == 1
-    assert "leaves the repository" in result.stderr
+    assert f"schedules {glob!r} leaves the repository" in result.stderr
+    assert "leaves the repository" in (repo / "plans" / "plan-local.md").read_text()
 
 
 def plan_and_comment(

@@ -64,8 +64,12 @@ def _no_links(root: Path) -> None:
 
 
 def _relative_dir(pattern: str, where: str) -> PurePosixPath:
+    """The fixed folder of a schedules glob that stays inside the repository; CiError otherwise.
+
+    Any `..` counts, after a wildcard too (`**/../../x` climbs out of the tree)."""
     folder = PurePosixPath(default_dir(pattern))
-    if folder.is_absolute() or ".." in folder.parts:
+    whole = PurePosixPath(pattern)
+    if whole.is_absolute() or ".." in whole.parts or "\\" in pattern:
         raise CiError(
             f"{where}: schedules {pattern!r} leaves the repository; CI plans only inside it"
         )
