@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 # `validate` must start fast (1000 files in under a second of CPU) and needs
 # neither the API client nor the emulator: the commands that do import them
 # when they run, and the emulator group is loaded only when named.
-_LAZY_COMMANDS = {"emulator": "reconciler.emulator.cli"}
+_LAZY_COMMANDS = {"emulator": "reconciler.emulator.cli", "ci": "reconciler.ci.cli"}
 
 FORMATS = ("text", "markdown", "json")
 #: Exit codes from best to worst: done, changes pending (--detailed-exitcode), failed.
@@ -624,3 +624,34 @@ def calendar(state: State, days: int | None, fmt: str) -> None:
     from reconciler.calendar import build, render
 
     click.echo(render(build(state.target(), now(), days), fmt), nl=False)
+
+
+# --- init --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument(
+    "directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--action",
+    help="The reconciler action to pin the workflows to, OWNER/REPO@<40-hex sha> "
+    "(default: the commit this reconciler was built from).",
+)
+def init(directory: Path, action: str | None) -> None:
+    """Scaffold a schedules repository: config, a sample, workflows, pre-commit, README.
+
+    Refuses (exit 1, nothing written) when any file it would write exists. The
+    result validates and plans on the embedded emulator at once.
+
+    Example: reconciler init my-schedules && cd my-schedules && reconciler plan
+    """
+    from reconciler import scaffold
+
+    written = scaffold.write(directory, scaffold.files(now(), action))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(
+        f"Scaffolded {len(written)} files in {directory}. Next: `reconciler plan`, then read "
+        "README.md (environments, secrets, branch protection)."
+    )

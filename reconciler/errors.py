@@ -5,7 +5,8 @@
     ├── SourceError                  the schedule files cannot be read or are invalid
     ├── ApiError                     (reconciler.api.errors) the remote refused or failed
     ├── PlanRefused                  a safety guard or a conflict stops the plan
-    └── StalePlan                    a saved plan or checksum no longer matches the remote
+    ├── StalePlan                    a saved plan or checksum no longer matches the remote
+    └── CiError                      (reconciler.ci.errors) a CI step: GitHubError, EventError
 
 Messages are one line, name the file and line, the schedule, or the API code,
 and never carry a credential.

@@ -1,91 +1,194 @@
-"""The GitHub workflows keep their safety promises (actionlint, run by .ci/run, checks the syntax)."""
+"""The workflows keep their safety promises: this repository's and a freshly scaffolded one's.
+
+actionlint and zizmor (run by .ci/run) check syntax and known weaknesses; these
+tests check what is ours to promise: no pull request reaches a credential, the
+jobs with credentials write nothing, every action is pinned by commit SHA, and
+this repository runs exactly the workflows `reconciler init` writes.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
+from reconciler.scaffold import LOCAL_ACTION, WORKFLOWS, files, render
+from tests.support.clock import NOW
+
+ROOT = Path(__file__).resolve().parent.parent
+SHA = "0123456789abcdef0123456789abcdef01234567"
+PINNED = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+(\.\d+)*")
+SECRET = re.compile(r"secrets\.(\w+)|secrets\[")
+PR_TRIGGERS = {"pull_request", "pull_request_target", "pull_request_review", "issue_comment"}
 
 
-def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+def scaffolded() -> dict[str, str]:
+    made = files(NOW, f"acme/reconciler@{SHA}")
+    return {f"scaffold:{p}": text for p, text in made.items() if p.parts[0] == ".github"}
+
+
+def ours() -> dict[str, str]:
+    found = [*sorted((ROOT / ".github").rglob("*.yml")), ROOT / "action.yml"]
+    return {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in found}
+
+
+ALL = {**ours(), **scaffolded()}
+WORKFLOW_FILES = {name: text for name, text in ALL.items() if "workflows/" in name}
+
+
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    on = workflow.get("on", workflow.get(True))  # PyYAML (YAML 1.1) reads `on` as True
+    return {on: None} if isinstance(on, str) else dict(on)
+
+
+def secrets_in(node: Any) -> set[str]:
+    names = set()
+    for match in SECRET.finditer(yaml.safe_dump(node)):
+        names.add(match.group(1) or "[dynamic]")
+    return names - {"GITHUB_TOKEN"}
+
+
+def writes(job: dict[str, Any]) -> list[str]:
+    permissions = job.get("permissions", "inherited")
+    if isinstance(permissions, str):
+        return [permissions] if permissions != "read-all" else []
+    return [scope for scope, level in permissions.items() if level == "write"]
+
+
+def test_the_walk_sees_every_workflow() -> None:
+    names = set(WORKFLOW_FILES)
+    for workflow in WORKFLOWS:
+        assert f".github/workflows/{workflow}" in names
+        assert f"scaffold:.github/workflows/{workflow}" in names
+    assert ".github/workflows/ci.yml" in names
+    assert {"plan.yml", "apply.yml", "drift.yml"}.isdisjoint(Path(n).name for n in names)
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_action_is_pinned_by_commit_sha_with_its_version(name: str) -> None:
+    for line in ALL[name].splitlines():
+        match = re.match(r"\s*(?:- )?uses:\s*(.*)$", line)
+        if match is None:
+            continue
+        ref = match.group(1).strip()
+        assert ref == LOCAL_ACTION or PINNED.fullmatch(ref), f"{name}: not pinned: {line.strip()}"
+        if name.startswith("scaffold:"):
+            assert ref != LOCAL_ACTION, f"{name}: a scaffold uses the published action"
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOW_FILES))
+def test_no_pull_request_reaches_a_credential(name: str) -> None:
+    text = WORKFLOW_FILES[name]
+    workflow = yaml.safe_load(text)
+    assert "pull_request_target" not in text
+    assert "secrets: inherit" not in text
+    if PR_TRIGGERS & set(triggers(workflow)):
+        assert secrets_in(workflow) == set(), f"{name}: a pull request's workflow reads a secret"
+        for job in workflow["jobs"].values():
+            assert "environment" not in job, f"{name}: a pull request's job uses an environment"
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOW_FILES))
+def test_jobs_with_credentials_write_nothing_and_nothing_is_granted_by_default(name: str) -> None:
+    workflow = yaml.safe_load(WORKFLOW_FILES[name])
+    assert workflow["permissions"] in ({}, {"contents": "read"})
+    for job_name, job in workflow["jobs"].items():
+        if secrets_in(job):
+            assert writes(job) == [], f"{name}: job {job_name} holds a secret and may write"
+            assert "environment" in job, (
+                f"{name}: job {job_name} takes secrets outside an environment"
+            )
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+            # Inputs and event data reach commands through env:, never expanded into the script.
+            assert "${{" not in str(step.get("run", "")), f"{name}: {job_name} expands into run:"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS)
+def test_this_repository_runs_the_workflows_init_writes(workflow: str) -> None:
+    here = (ROOT / ".github" / "workflows" / workflow).read_text(encoding="utf-8")
+    assert here == render(f"workflows/{workflow}", LOCAL_ACTION), (
+        f"{workflow} differs from reconciler/templates/workflows/{workflow}: "
+        "regenerate it from the template"
+    )
+
+
+def load(workflow: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(render(f"workflows/{workflow}", LOCAL_ACTION))
     return data
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    # PyYAML (YAML 1.1) reads the key `on` as True.
-    on: dict[str, Any] = workflow.get("on", workflow.get(True))  # type: ignore[call-overload]
-    return on
-
-
-@pytest.mark.parametrize("name", ["ci.yml", "plan.yml", "apply.yml", "drift.yml"])
-def test_no_workflow_uses_pull_request_target_and_reads_are_least_privilege(name: str) -> None:
-    text = (WORKFLOWS / name).read_text(encoding="utf-8")
-    assert "pull_request_target" not in text
-    assert load(name)["permissions"] == {"contents": "read"}
-    # Every checkout drops the token: nothing later can push with it.
-    for job in load(name)["jobs"].values():
-        for step in job["steps"]:
-            if str(step.get("uses", "")).startswith("actions/checkout"):
-                assert step["with"]["persist-credentials"] is False
-
-
-def test_plan_runs_mains_code_with_the_pull_requests_data_only() -> None:
-    plan = load("plan.yml")
-    assert triggers(plan)["pull_request"]["paths"] == ["schedules.d/**", "reconciler.yaml"]
+def test_the_plan_runs_from_mains_definition_and_skips_forks() -> None:
+    pr, plan = load("reconciler-pr.yml"), load("reconciler-plan.yml")
+    assert triggers(pr)["pull_request"]["paths"] == ["schedules.d/**", "reconciler.yaml"]
+    assert triggers(plan)["workflow_run"] == {
+        "workflows": ["reconciler-pr"],
+        "types": ["completed"],
+    }
+    condition = plan["jobs"]["targets"]["if"]
+    assert "github.event.workflow_run.conclusion == 'success'" in condition
+    assert "head_repository.full_name == github.repository" in condition
     jobs = plan["jobs"]
-    assert "secrets." not in yaml.safe_dump(jobs["validate"])
-    assert (
-        jobs["targets"]["if"]
-        == "github.event.pull_request.head.repo.full_name == github.repository"
-    )
-    steps = jobs["plan"]["steps"]
-    assert steps[0]["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
-    assert steps[1]["with"]["sparse-checkout"] == "schedules.d"
-    assert "cp -r pull-request/schedules.d schedules.d" in steps[2]["run"]
-    comment = next(
-        s
-        for s in steps
-        if str(s.get("uses", "")).startswith("marocchino/sticky-pull-request-comment")
-    )
-    assert comment["with"]["header"] == "reconciler-plan-${{ matrix.target.name }}"
-    plan_step = next(s for s in steps if s.get("id") == "plan")
-    assert "--detailed-exitcode" in plan_step["run"]
-    assert "GITHUB_STEP_SUMMARY" in plan_step["run"]
+    assert jobs["plan"]["environment"] == "${{ matrix.target.name }}-plan"
+    assert "environment" not in jobs["comment"]
+    assert jobs["comment"]["permissions"]["pull-requests"] == "write"
+    assert secrets_in(jobs["comment"]) == set()
 
 
-def test_apply_is_one_at_a_time_per_target_and_never_cancelled() -> None:
-    apply = load("apply.yml")
+def test_apply_is_one_at_a_time_per_target_behind_its_environment() -> None:
+    apply = load("reconciler-apply.yml")
     assert triggers(apply)["push"]["branches"] == ["main"]
+    inputs = triggers(apply)["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"target", "checksum", "force", "resolve-duplicates"}
     job = apply["jobs"]["apply"]
     assert job["concurrency"] == {
         "group": "reconciler-apply-${{ matrix.target.name }}",
         "cancel-in-progress": False,
     }
     assert job["environment"] == "${{ matrix.target.name }}"
-    assert any("apply --auto-approve" in str(s.get("run", "")) for s in job["steps"])
+    assert "environment" not in apply["jobs"]["report"]
 
 
-def test_drift_opens_updates_and_closes_one_issue_per_target() -> None:
-    drift = load("drift.yml")
-    assert "schedule" in triggers(drift)
-    assert "workflow_dispatch" in triggers(drift)
-    steps = drift["jobs"]["drift"]["steps"]
-    by_name = {s.get("name"): s for s in steps}
-    assert by_name["Open or update the drift issue"]["if"] == "steps.plan.outputs.exitcode == '2'"
-    assert by_name["Close the drift issue"]["if"] == "steps.plan.outputs.exitcode == '0'"
-    assert "exit 1" in by_name["Plan"]["run"]
-    assert drift["jobs"]["drift"]["permissions"] == {"contents": "read", "issues": "write"}
+def test_drift_runs_one_at_a_time_and_files_issues_without_credentials() -> None:
+    drift = load("reconciler-drift.yml")
+    assert drift["concurrency"] == {"group": "reconciler-drift", "cancel-in-progress": False}
+    assert drift["jobs"]["plan"]["environment"] == "${{ matrix.target.name }}-plan"
+    assert drift["jobs"]["issues"]["permissions"]["issues"] == "write"
+    assert secrets_in(drift["jobs"]["issues"]) == set()
 
 
-def test_secrets_come_from_the_environment_and_are_never_echoed() -> None:
-    for name in ("plan.yml", "apply.yml", "drift.yml"):
-        for job in load(name)["jobs"].values():
-            for step in job["steps"]:
-                run = str(step.get("run", ""))
-                assert "secrets." not in run
-                assert "ENGAGELAB_MASTER_SECRET" not in run
+def test_the_check_catches_a_pull_request_that_reads_a_secret() -> None:
+    leaky = yaml.safe_load(
+        "on: pull_request\njobs:\n  x:\n    steps:\n      - run: echo\n"
+        "        env:\n          K: ${{ secrets.ENGAGELAB_MASTER_SECRET }}\n"
+    )
+    assert secrets_in(leaky) == {"ENGAGELAB_MASTER_SECRET"}
+    assert not PINNED.fullmatch("actions/checkout@v4")
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    # One requirement per logical line (backslash continuations joined), comments dropped.
+    logical = [line.split("#")[0].strip() for line in text.replace("\\\n", " ").splitlines()]
+    requirements = [line for line in logical if line]
+    locked = {}
+    for requirement in requirements:
+        name, _, rest = requirement.partition("==")
+        version, *hashes = rest.split()
+        assert version, f"not pinned: {requirement}"
+        assert hashes, f"no hashes: {requirement}"
+        assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", h) for h in hashes), requirement
+        locked[canonical(name)] = version
+    wanted = {canonical(re.split(r"[<>=!~ \[;]", dep)[0]) for dep in project["dependencies"]}
+    assert wanted | {"setuptools"} <= set(locked), sorted(wanted - set(locked))

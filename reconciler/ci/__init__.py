@@ -1,0 +1,20 @@
+"""CI: the pull-request plan, the merge check and drift issues, over the GitHub REST API.
+
+The workflows (`reconciler init` writes them; templates in reconciler/templates)
+are a line or two per step; the logic is here, where tests reach it:
+
+    actions.py   the Actions runtime: the event payload, step outputs, the job summary
+    github.py    a small GitHub REST client over httpx (GitHubError, never an httpx error)
+    markers.py   the hidden first-line markers that find our comments and issues
+    review.py    pull requests: collect the files, plan them with main's connection, comment
+    merge.py     on merge: newest wins, apply only the reviewed plan, report a refusal
+    drift.py     the drift check and its one issue per target
+    cli.py       the `reconciler ci` commands
+
+Errors:
+
+    ReconcilerError
+    └── CiError            (reconciler.ci.errors) a CI step cannot go on
+        ├── GitHubError    the GitHub API refused or could not be reached
+        └── EventError     the Actions environment or event payload is missing or wrong
+"""

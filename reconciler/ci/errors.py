@@ -1,0 +1,21 @@
+"""CI errors: one line each, never a token, never an httpx exception (see the package docstring)."""
+
+from __future__ import annotations
+
+from reconciler.errors import ReconcilerError
+
+
+class CiError(ReconcilerError):
+    """A CI step cannot go on."""
+
+
+class GitHubError(CiError):
+    """The GitHub API refused a request, answered nonsense, or could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class EventError(CiError):
+    """The Actions environment (a variable, the event payload) is missing or not as expected."""

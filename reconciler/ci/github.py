@@ -1,0 +1,253 @@
+"""A small GitHub REST client over httpx: the calls the CI steps make, and nothing else.
+
+One `httpx.Client` per run, authenticated with the job's `GITHUB_TOKEN`. GETs
+are retried (tenacity) on 429, 5xx and network faults; writes are sent once
+(a second comment is worse than a failed step). Every failure is a
+`GitHubError` of one line naming the request, the status and GitHub's message:
+no httpx exception leaves this module, and the token is in no message and no
+exception chain. Lists are read page by page (100 a page, `Link: rel="next"`),
+at most `MAX_PAGES` pages, so a lying server cannot keep a step busy forever.
+
+The transport is the one I/O seam: `transport_factory` builds it, and tests
+swap in an `httpx.MockTransport` replaying recorded GitHub answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from reconciler import __version__
+from reconciler.ci.actions import Env, need
+from reconciler.ci.errors import GitHubError
+
+DEFAULT_API = "https://api.github.com"
+MAX_PAGES = 50
+PER_PAGE = 100
+ATTEMPTS = 3
+TIMEOUT = 30.0
+_HINTS = {
+    401: "the token was refused (is GITHUB_TOKEN the job's token?)",
+    403: "forbidden: check the job's `permissions:`",
+    404: "not found, or the job's `permissions:` do not allow it",
+}
+
+#: Builds the transport of every client (the seam tests swap).
+transport_factory: Callable[[], httpx.BaseTransport] = httpx.HTTPTransport
+
+
+class _Retryable(Exception):
+    """A GET worth another attempt; carries the GitHubError to raise when attempts run out."""
+
+    def __init__(self, error: GitHubError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _refusal(method: str, path: str, response: httpx.Response) -> GitHubError:
+    try:
+        message = response.json().get("message", "")
+    except (ValueError, AttributeError):
+        message = response.text
+    hint = _HINTS.get(response.status_code, "")
+    detail = "; ".join(part for part in (_one_line(str(message)), hint) if part)
+    return GitHubError(
+        f"GitHub {method} {path}: HTTP {response.status_code}: {detail}", response.status_code
+    )
+
+
+class GitHub:
+    """The REST calls of the CI steps, on one repository."""
+
+    def __init__(
+        self,
+        repository: str,
+        token: str,
+        *,
+        api_url: str = DEFAULT_API,
+        transport: httpx.BaseTransport | None = None,
+        retry_wait: float = 1.0,
+    ) -> None:
+        self.repository = repository
+        self._retry_wait = retry_wait
+        self._http = httpx.Client(
+            base_url=api_url.rstrip("/"),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": f"reconciler/{__version__}",
+            },
+            transport=transport or transport_factory(),
+            timeout=TIMEOUT,
+        )
+
+    @classmethod
+    def from_env(cls, env: Env, **options: Any) -> GitHub:
+        """The client of the job's repository, with the job's GITHUB_TOKEN."""
+        return cls(
+            need(env, "GITHUB_REPOSITORY"),
+            need(env, "GITHUB_TOKEN"),
+            api_url=env.get("GITHUB_API_URL") or DEFAULT_API,
+            **options,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GitHub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- transport ---------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, body: Mapping[str, Any] | None) -> httpx.Response:
+        problem: str | None = None
+        try:
+            return self._http.request(method, url, json=body)
+        except httpx.HTTPError as err:  # never let httpx (or its request, with the token) out
+            problem = f"GitHub {method} {url}: cannot reach GitHub ({type(err).__name__}: {err})"
+        raise GitHubError(_one_line(problem))
+
+    def _attempt(self, method: str, url: str, body: Mapping[str, Any] | None) -> httpx.Response:
+        try:
+            response = self._send(method, url, body)
+        except GitHubError as err:
+            if method == "GET":
+                raise _Retryable(err) from None
+            raise
+        if response.status_code >= 400:
+            error = _refusal(method, url, response)
+            if method == "GET" and (response.status_code == 429 or response.status_code >= 500):
+                raise _Retryable(error)
+            raise error
+        return response
+
+    def _call(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> httpx.Response:
+        retrying = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+            stop=stop_after_attempt(ATTEMPTS),
+            wait=wait_exponential(multiplier=self._retry_wait, max=10 * self._retry_wait),
+            reraise=False,
+        )
+        error: GitHubError | None = None
+        try:
+            return retrying(self._attempt, method, url, body)
+        except RetryError as err:
+            last = err.last_attempt.exception()
+            error = last.error if isinstance(last, _Retryable) else GitHubError(str(last))
+        raise GitHubError(f"{error} (tried {ATTEMPTS} times)", error.status)
+
+    def _json(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> Any:
+        response = self._call(method, url, body)
+        if not response.content:
+            return None
+        problem: str | None = None
+        try:
+            return response.json()
+        except ValueError:
+            problem = (
+                f"GitHub {method} {url}: HTTP {response.status_code} but the answer is not JSON"
+            )
+        raise GitHubError(problem)
+
+    def _object(
+        self, method: str, url: str, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        data = self._json(method, url, body)
+        if not isinstance(data, dict):
+            raise GitHubError(f"GitHub {method} {url}: expected a JSON object")
+        return data
+
+    def _pages(self, url: str) -> Iterator[dict[str, Any]]:
+        """Every item of a list, page by page (`Link: rel="next"`), at most MAX_PAGES pages."""
+        sep = "&" if "?" in url else "?"
+        next_url: str | None = f"{url}{sep}per_page={PER_PAGE}"
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                return
+            response = self._call("GET", next_url)
+            try:
+                items = response.json()
+            except ValueError:
+                items = None
+            if not isinstance(items, list):
+                raise GitHubError(f"GitHub GET {url}: expected a JSON list")
+            yield from (item for item in items if isinstance(item, dict))
+            next_url = response.links.get("next", {}).get("url")
+        if next_url is not None:
+            raise GitHubError(f"GitHub GET {url}: more than {MAX_PAGES} pages; giving up")
+
+    # --- the calls ---------------------------------------------------------------------
+
+    @property
+    def _repo(self) -> str:
+        return f"/repos/{self.repository}"
+
+    def default_branch(self) -> str:
+        return str(self._object("GET", self._repo).get("default_branch") or "main")
+
+    def branch_head(self, branch: str) -> str:
+        """The SHA at the head of `branch`."""
+        data = self._object("GET", f"{self._repo}/branches/{branch}")
+        sha = data.get("commit", {}).get("sha") if isinstance(data.get("commit"), dict) else None
+        if not isinstance(sha, str):
+            raise GitHubError(f"GitHub GET {self._repo}/branches/{branch}: no commit sha")
+        return sha
+
+    def pull(self, number: int) -> dict[str, Any]:
+        return self._object("GET", f"{self._repo}/pulls/{number}")
+
+    def pulls_of_commit(self, sha: str) -> list[dict[str, Any]]:
+        """The pull requests associated with a commit (the one merged as it among them)."""
+        return list(self._pages(f"{self._repo}/commits/{sha}/pulls"))
+
+    def comments(self, number: int) -> list[dict[str, Any]]:
+        """Every comment on an issue or pull request, oldest first."""
+        return list(self._pages(f"{self._repo}/issues/{number}/comments"))
+
+    def create_comment(self, number: int, body: str) -> dict[str, Any]:
+        return self._object("POST", f"{self._repo}/issues/{number}/comments", {"body": body})
+
+    def edit_comment(self, comment_id: int, body: str) -> dict[str, Any]:
+        return self._object("PATCH", f"{self._repo}/issues/comments/{comment_id}", {"body": body})
+
+    def issues(self, label: str) -> list[dict[str, Any]]:
+        """Every issue (open or closed, no pull requests) with `label`."""
+        items = self._pages(f"{self._repo}/issues?labels={label}&state=all")
+        return [item for item in items if "pull_request" not in item]
+
+    def create_issue(self, title: str, body: str, labels: list[str]) -> dict[str, Any]:
+        payload = {"title": title, "body": body, "labels": labels}
+        return self._object("POST", f"{self._repo}/issues", payload)
+
+    def edit_issue(self, number: int, **fields: Any) -> dict[str, Any]:
+        return self._object("PATCH", f"{self._repo}/issues/{number}", fields)
+
+    def ensure_label(self, name: str, color: str, description: str) -> None:
+        """Create the label unless it exists (422: it does)."""
+        try:
+            self._object(
+                "POST",
+                f"{self._repo}/labels",
+                {"name": name, "color": color, "description": description},
+            )
+        except GitHubError as err:
+            if err.status != 422:
+                raise

@@ -1,0 +1,257 @@
+"""On merge: newest wins, one target at a time, and only the plan that was reviewed is applied.
+
+`apply_merged` is the apply job of reconciler-apply.yml for one target:
+
+1. The run's commit must be the head of the default branch; otherwise it does
+   nothing and says so (re-running an old run, or a run that waited for approval
+   while main moved on, is harmless: the newer run applies).
+2. On a push, the pull request merged as this commit is looked up, and its last
+   plan comment for the target (bot-written, exact marker) gives the reviewed
+   checksum. The merged tree is re-planned and applied only if its checksum is
+   that one (`SyncOptions(checksum=…)`). No pull request, no plan, another
+   checksum, or a tripped guard: refused, with the new plan written for the
+   report job to post.
+3. On workflow_dispatch (an operator, behind the environment's reviewers): the
+   given checksum, and only here `force` and `resolve_duplicates`.
+
+`report_refusals` is the report job: it posts each refusal on the merged pull
+request, or as an issue when the commit had none.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.apply import Outcome
+from reconciler.ci.actions import Env, dig, event, need
+from reconciler.ci.errors import CiError
+from reconciler.ci.github import GitHub
+from reconciler.ci.markers import PLAN, find
+from reconciler.config import Target
+from reconciler.errors import PlanRefused, ReconcilerError, StalePlan
+from reconciler.plan import Plan
+
+ISSUE_LABEL = "reconciler"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the run asks for: from the event, and for workflow_dispatch from its inputs."""
+
+    event_name: str
+    sha: str
+    ref: str
+    default_branch: str
+    checksum: str | None = None
+    force: bool = False
+    resolve_duplicates: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Env, gh: GitHub, **inputs: Any) -> Request:
+        default = dig(event(env), "repository", "default_branch")
+        return cls(
+            event_name=need(env, "GITHUB_EVENT_NAME"),
+            sha=need(env, "GITHUB_SHA"),
+            ref=need(env, "GITHUB_REF"),
+            default_branch=default if isinstance(default, str) else gh.default_branch(),
+            **inputs,
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """How an apply ended: exit code, one line, and the markdown for the job summary."""
+
+    code: int
+    line: str
+    markdown: str
+    refusal: dict[str, Any] | None = None
+
+
+class _Recorder:
+    """Sync hooks that keep the plan (to show it when refused) and print each outcome."""
+
+    def __init__(self) -> None:
+        self.plan: Plan | None = None
+        self.lines: list[str] = []
+
+    def planned(self, plan: Plan) -> None:
+        self.plan = plan
+
+    async def confirm(self, plan: Plan, count: int) -> bool:
+        return True  # only reached without a checksum, which this module never does
+
+    def applying(self, count: int) -> None:
+        pass
+
+    def applied(self, outcome: Outcome) -> None:
+        self.lines.append(outcome.line())
+        print(outcome.line())
+
+
+def _reviewed_checksum(
+    gh: GitHub, request: Request, target: str
+) -> tuple[int | None, str | None, str]:
+    """(pull request, its reviewed checksum, why none) for the pushed commit."""
+    pulls = [
+        p
+        for p in gh.pulls_of_commit(request.sha)
+        if p.get("merge_commit_sha") == request.sha and p.get("merged_at")
+    ]
+    if not pulls:
+        return (
+            None,
+            None,
+            f"commit {request.sha} reached {request.default_branch} without a pull request",
+        )
+    number = int(pulls[0]["number"])
+    found = find(gh.comments(number), PLAN, target)
+    if found is None:
+        return number, None, f"pull request #{number} has no plan for target {target}"
+    checksum = found[1].reviewed_checksum
+    if checksum is None:
+        return number, None, f"the last plan of pull request #{number} for target {target} failed"
+    return number, checksum, ""
+
+
+def refusal_markdown(target: str, request: Request, reason: str, plan: Plan | None) -> str:
+    from reconciler.render import render_markdown
+
+    lines = [
+        f"### reconciler apply refused for `{target}` at {request.sha[:12]}",
+        "",
+        f"**Why:** {reason}",
+        "",
+    ]
+    if plan is not None:
+        lines += [
+            "Nothing was changed. To apply the plan below, an operator runs the "
+            "**reconciler-apply** workflow (Actions → reconciler-apply → Run workflow) on "
+            f"`{request.default_branch}` with target `{target}` and checksum `{plan.checksum}`; "
+            "the environment's reviewers approve it. Or change the files in a new pull request.",
+            "",
+            render_markdown(plan, limit=60_000).partition("\n")[2],
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _refused(
+    target: str, request: Request, reason: str, plan: Plan | None, pr: int | None
+) -> Result:
+    markdown = refusal_markdown(target, request, reason, plan)
+    data = {
+        "target": target,
+        "sha": request.sha,
+        "pull_request": pr,
+        "reason": reason,
+        "checksum": plan.checksum if plan is not None else None,
+        "markdown": markdown,
+    }
+    return Result(1, f"refused: {reason}", markdown, data)
+
+
+async def _sync(
+    target: Target, now: datetime, options: Any, request: Request, pr: int | None
+) -> Result:
+    from reconciler.manager import sync
+    from reconciler.render import summary_line
+
+    hooks = _Recorder()
+    try:
+        report = await sync(target, now, options, hooks)
+    except (StalePlan, PlanRefused) as err:
+        return _refused(target.name, request, str(err), hooks.plan, pr)
+    except ReconcilerError as err:
+        return _refused(target.name, request, f"apply failed: {err}", hooks.plan, pr)
+    if report.applied is None:
+        return Result(0, "Nothing to do: the app matches the files.", "Nothing to do.")
+    done = report.applied.summary()
+    if not report.ok:
+        why = (
+            "some changes failed"
+            if report.failed
+            else "the app does not match the files after apply"
+        )
+        plan = report.verified or report.plan
+        return _refused(target.name, request, f"{why} ({done}); run the apply again", plan, pr)
+    verified = summary_line(report.verified) if report.verified else ""
+    return Result(
+        0, f"{done} Verified.", "```\n" + "\n".join([*hooks.lines, done, verified]) + "\n```"
+    )
+
+
+async def apply_merged(gh: GitHub, target: Target, request: Request, now: datetime) -> Result:
+    """The apply job for one target (see the module docstring)."""
+    from reconciler.manager import SyncOptions, plan_target
+
+    if request.ref != f"refs/heads/{request.default_branch}":
+        return Result(
+            1, f"refused: apply runs on {request.default_branch} only, not {request.ref}", ""
+        )
+    head = gh.branch_head(request.default_branch)
+    if head != request.sha:
+        line = (
+            f"Nothing done: commit {request.sha} is no longer the head of "
+            f"{request.default_branch} (now {head}); the run for the newer commit applies."
+        )
+        return Result(0, line, line)
+    if request.event_name == "workflow_dispatch":
+        if not request.checksum:
+            raise CiError("workflow_dispatch needs the checksum of the plan to apply")
+        options = SyncOptions(
+            checksum=request.checksum,
+            force=request.force,
+            resolve_duplicates=request.resolve_duplicates,
+        )
+        return await _sync(target, now, options, request, None)
+    if request.event_name != "push":
+        raise CiError(f"apply runs on push and workflow_dispatch, not {request.event_name}")
+    if request.checksum or request.force or request.resolve_duplicates:
+        raise CiError("checksum, force and resolve-duplicates are for workflow_dispatch only")
+    pr, checksum, why = _reviewed_checksum(gh, request, target.name)
+    if checksum is None:
+        try:
+            plan: Plan | None = await plan_target(target, now)
+        except ReconcilerError as err:
+            plan, why = None, f"{why}; and planning failed: {err}"
+        return _refused(target.name, request, why, plan, pr)
+    return await _sync(target, now, SyncOptions(checksum=checksum), request, pr)
+
+
+def write_refusal(out: Path, result: Result) -> None:
+    if result.refusal is None:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    name = result.refusal["target"]
+    (out / f"refused-{name}.json").write_text(
+        json.dumps(result.refusal, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def report_refusals(gh: GitHub, folder: Path) -> list[str]:
+    """Post each refusal on its pull request, or as an issue; what was done, one line each."""
+    done = []
+    for path in sorted(folder.glob("refused-*.json")) if folder.is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            target, markdown, pr = (
+                str(data["target"]),
+                str(data["markdown"]),
+                data.get("pull_request"),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise CiError(f"{path}: not a refusal written by reconciler ci apply ({err})") from None
+        if isinstance(pr, int) and not isinstance(pr, bool):
+            gh.create_comment(pr, markdown)
+            done.append(f"posted the refusal for {target} on #{pr}")
+        else:
+            gh.ensure_label(ISSUE_LABEL, "B60205", "reconciler needs an operator")
+            issue = gh.create_issue(
+                f"reconciler: apply refused for {target}", markdown, [ISSUE_LABEL]
+            )
+            done.append(f"opened issue #{issue.get('number')} for the refusal on {target}")
+    return done

@@ -1,0 +1,185 @@
+"""Drift issues: one per target by its exact marker; comment on change; close when gone; errors loud.
+And `ci targets`: the matrix, or its own error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.ci import github as github_module
+from reconciler.ci.markers import parse
+from tests.support.cli import applied, client_for, config, doc, run, write
+from tests.support.github import HUMAN, FakeGitHub
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    gh = FakeGitHub()
+    monkeypatch.setattr(github_module, "transport_factory", gh.transport)
+    for key, value in gh.env().items():
+        monkeypatch.setenv(key, value)
+    return gh
+
+
+def by_hand(repo: Path, *names: str, delete: bool = False) -> None:
+    """Someone changes the app outside git."""
+
+    async def change() -> None:
+        async with client_for(repo) as client:
+            if delete:
+                for remote in await client.list_schedules():
+                    if remote.name in names:
+                        await client.delete_schedule(remote.schedule_id)
+                return
+            for name in names:
+                await client.create_schedule(doc(name))
+
+    asyncio.run(change())
+
+
+def drift_run() -> tuple[Any, Any]:
+    """The plan job, then the issues job, as the drift workflow runs them."""
+    check = run("ci", "drift", "--target", "local", "--out", "drift")
+    return check, run("ci", "drift-issues", "--dir", "drift")
+
+
+def the_issue(fake: FakeGitHub) -> dict[str, Any]:
+    (issue,) = fake.issues.values()
+    return issue
+
+
+def test_drift_opens_then_comments_on_change_then_closes(repo: Path, fake: FakeGitHub) -> None:
+    write(repo, doc("a"))
+    applied()
+    check, issues = drift_run()
+    assert (check.exit_code, issues.exit_code) == (0, 0)
+    assert issues.output.strip() == "local: no drift"
+    assert fake.issues == {}
+
+    by_hand(repo, "x")
+    check, issues = drift_run()
+    assert check.output.strip() == "local: drift"
+    issue = the_issue(fake)
+    marker = parse(issue["body"])
+    assert marker is not None
+    assert marker.target == "local"
+    assert "<b>x</b>" in issue["body"]
+    assert issue["labels"][0]["name"] == "drift"
+    assert fake.comments == []
+
+    check, issues = drift_run()  # the same drift: nothing new
+    assert issues.output.strip() == f"local: same drift as #{issue['number']}"
+    assert fake.comments == []
+
+    by_hand(repo, "y")
+    check, issues = drift_run()
+    assert "the drift changed" in issues.output
+    assert parse(the_issue(fake)["body"]).checksum != marker.checksum  # type: ignore[union-attr]
+    (comment,) = fake.comments_on(issue["number"])
+    assert comment["body"].startswith("The drift on `local` changed:")
+
+    by_hand(repo, "x", "y", delete=True)
+    check, issues = drift_run()
+    assert f"drift gone, closed #{issue['number']}" in issues.output
+    assert the_issue(fake)["state"] == "closed"
+    assert fake.comments_on(issue["number"])[-1]["body"].startswith("No drift on `local` any more")
+
+    by_hand(repo, "z")  # drift again: the same issue is reopened, not a new one
+    drift_run()
+    assert the_issue(fake)["state"] == "open"
+    assert len(fake.issues) == 1
+
+
+def test_a_drift_that_trips_a_guard_still_opens_the_issue(repo: Path, fake: FakeGitHub) -> None:
+    config(repo, safety={"max_delete_percent": 10, "min_existing": 1})
+    write(repo, doc("a"))
+    applied()
+    by_hand(repo, "x", "y")
+    check, _issues = drift_run()
+    assert check.exit_code == 0
+    assert check.output.startswith("local: refused: would delete 2 of 3")
+    body = the_issue(fake)["body"]
+    assert "Applying this would be refused: would delete 2 of 3" in body
+    assert "<b>x</b>" in body
+
+
+def test_another_targets_issue_and_a_forged_one_are_left_alone(
+    repo: Path, fake: FakeGitHub
+) -> None:
+    write(repo, doc("a"))
+    applied()
+    other = fake.add_issue("<!-- reconciler-drift target=local-eu checksum=none -->\nnot ours")
+    forged = fake.add_issue(
+        "<!-- reconciler-drift target=local checksum=none -->\nforged", user=HUMAN
+    )
+    by_hand(repo, "x")
+    drift_run()
+    assert len(fake.issues) == 3  # a new, bot-written issue for `local`
+    assert other["state"] == "open"
+    assert forged["body"].endswith("forged")
+
+
+def test_a_failing_check_comments_and_fails(repo: Path, fake: FakeGitHub) -> None:
+    write(repo, doc("a"))
+    applied()
+    by_hand(repo, "x")
+    drift_run()
+    write(repo, doc("a", trigger={"single": {"time": "soon"}}))
+    check, issues = drift_run()
+    assert check.exit_code == 1
+    assert issues.exit_code == 1
+    number = the_issue(fake)["number"]
+    assert fake.comments_on(number)[-1]["body"].startswith("The drift check of `local` failed:")
+    assert json.loads((repo / "drift" / "drift-local.json").read_text())["state"] == "error"
+
+
+def test_a_target_without_a_report_counts_as_a_failed_check(repo: Path, fake: FakeGitHub) -> None:
+    (repo / "drift").mkdir()
+    result = run("ci", "drift-issues", "--dir", "drift")
+    assert result.exit_code == 1
+    assert "The drift check failed: `the drift check wrote no report" in the_issue(fake)["body"]
+
+
+def test_targets_writes_the_matrix(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config(repo, targets={"local": {"endpoint": "local"}, "prod": {"region": "sgp"}})
+    out = repo / "out.txt"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    assert run("ci", "targets").exit_code == 0
+    assert (
+        out.read_text() == 'matrix=[{"name":"local","local":true},{"name":"prod","local":false}]\n'
+    )
+    monkeypatch.setenv("RECONCILER_ONLY_TARGET", "prod")
+    assert run("ci", "targets").exit_code == 0
+    assert out.read_text().splitlines()[-1] == 'matrix=[{"name":"prod","local":false}]'
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"targets": {"prod": {}}}, "target 'prod' needs `endpoint:`"),
+        ({"targets": {"prod eu": {"region": "sgp"}}}, "target name 'prod eu': in CI, target names"),
+    ],
+)
+def test_targets_fails_with_its_own_error_and_no_matrix(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any], message: str
+) -> None:
+    config(repo, **settings)
+    out = repo / "out.txt"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    result = run("ci", "targets")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_an_unknown_target_to_dispatch_fails(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILER_ONLY_TARGET", "nope")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(repo / "out.txt"))
+    result = run("ci", "targets")
+    assert result.exit_code == 1
+    assert "unknown target 'nope'" in result.stderr

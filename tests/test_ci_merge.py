@@ -1,0 +1,255 @@
+"""Apply on merge: only main's head, only the reviewed plan; refusals posted where the team sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.ci import github as github_module
+from reconciler.ci.review import collect
+from reconciler.config import load_config
+from tests.support.cli import applied, by_name, client_for, doc, run, write
+from tests.support.github import (
+    HUMAN,
+    FakeGitHub,
+    event_env,
+    pull_request_event,
+    sha,
+    workflow_run_event,
+)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    gh = FakeGitHub()
+    monkeypatch.setattr(github_module, "transport_factory", gh.transport)
+    return gh
+
+
+@pytest.fixture
+def main(repo: Path) -> Path:
+    """Main has schedule a, applied."""
+    write(repo, doc("a"))
+    applied()
+    return repo
+
+
+def use(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+def review(
+    repo: Path,
+    fake: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    number: int,
+    *docs: dict[str, Any],
+) -> str:
+    """Pull request `number` with main's files plus `docs`: planned and commented; its checksum."""
+    head = sha(100 + number)
+    fake.add_pull(number, head)
+    tree = repo / "checkout"
+    shutil.copytree(repo / "schedules.d", tree / "schedules.d")
+    for d in docs:
+        write(tree, d)
+    env = event_env(fake, repo / "events", "pull_request", pull_request_event(number, head))
+    collect(load_config(None, tree), repo / "pr-data", env)
+    assert (
+        run("ci", "plan", "--target", "local", "--pr", "pr-data", "--out", "plans").exit_code == 0
+    )
+    use(monkeypatch, event_env(fake, repo / "events", "workflow_run", workflow_run_event(head)))
+    assert run("ci", "comment", "--plans", "plans", "--pr", "pr-data/pr.json").exit_code == 0
+    checksum = str(json.loads((repo / "plans" / "plan-local.json").read_text())["checksum"])
+    for leftover in ("checkout", "pr-data", "plans"):
+        shutil.rmtree(repo / leftover)
+    return checksum
+
+
+def push(
+    repo: Path,
+    fake: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    commit: str,
+    *docs: dict[str, Any],
+) -> None:
+    """Main moves to `commit` with `docs` added; the apply job's environment for that push."""
+    for d in docs:
+        write(repo, d)
+    fake.heads["main"] = commit
+    use(
+        monkeypatch,
+        event_env(
+            fake,
+            repo / "events",
+            "push",
+            {"after": commit},
+            GITHUB_SHA=commit,
+            GITHUB_REF="refs/heads/main",
+        ),
+    )
+
+
+def dispatch(
+    repo: Path,
+    fake: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    ref: str,
+    checksum: str,
+    **inputs: str,
+) -> None:
+    """The apply job's environment for Run workflow on `ref`; the inputs arrive through env."""
+    env = event_env(
+        fake,
+        repo / "events",
+        "workflow_dispatch",
+        {"inputs": {}},
+        GITHUB_REF=ref,
+        RECONCILER_CHECKSUM=checksum,
+        RECONCILER_RESOLVE_DUPLICATES="none",
+        **inputs,
+    )
+    use(monkeypatch, env)
+
+
+def apply_job() -> Any:
+    return run("ci", "apply", "--target", "local", "--out", "refused")
+
+
+def refusal(repo: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((repo / "refused" / "refused-local.json").read_text())
+    return data
+
+
+def test_the_reviewed_plan_is_applied(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    review(main, fake, monkeypatch, 12, doc("b"))
+    fake.merge(12, sha(2))
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    result = apply_job()
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "created b" in result.output
+    assert "Verified" in result.output
+    assert set(by_name(main)) == {"a", "b"}
+    assert not (main / "refused").exists()
+
+
+def test_a_remote_change_since_review_is_refused_and_reported_on_the_pull_request(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reviewed = review(main, fake, monkeypatch, 12, doc("b"))
+
+    async def someone_edits_the_app() -> None:
+        async with client_for(main) as client:
+            await client.create_schedule(doc("made_by_hand"))
+
+    asyncio.run(someone_edits_the_app())
+    fake.merge(12, sha(2))
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    result = apply_job()
+    assert result.exit_code == 1
+    assert "local: refused: the plan no longer holds" in result.stderr
+    assert set(by_name(main)) == {"a", "made_by_hand"}  # nothing applied
+    data = refusal(main)
+    assert data["pull_request"] == 12
+    assert data["checksum"] != reviewed
+    assert "<b>made_by_hand</b>" in data["markdown"]  # the new plan: its delete is shown
+
+    report = run("ci", "report", "--dir", "refused")
+    assert report.output.strip() == "posted the refusal for local on #12"
+    posted = fake.comments_on(12)[-1]["body"]
+    assert posted.startswith("### reconciler apply refused for `local`")
+    assert f"checksum `{data['checksum']}`" in posted
+
+
+def test_a_second_merge_since_review_is_refused(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    review(main, fake, monkeypatch, 12, doc("b"))
+    review(main, fake, monkeypatch, 13, doc("c"))  # planned against main without b
+    fake.merge(12, sha(2))
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    assert apply_job().exit_code == 0
+    fake.merge(13, sha(3))
+    push(main, fake, monkeypatch, sha(3), doc("c"))
+    result = apply_job()
+    assert result.exit_code == 1
+    assert "the plan no longer holds" in refusal(main)["reason"]
+    assert set(by_name(main)) == {"a", "b"}
+
+
+def test_an_old_commit_does_nothing(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    review(main, fake, monkeypatch, 12, doc("b"))
+    fake.merge(12, sha(2))
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    fake.heads["main"] = sha(3)  # main moved on while this run waited
+    summary = main / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = apply_job()
+    assert result.exit_code == 0
+    assert f"is no longer the head of main (now {sha(3)})" in result.output
+    assert "no longer the head" in summary.read_text()
+    assert set(by_name(main)) == {"a"}
+
+
+def test_a_push_without_a_pull_request_is_refused_and_reported_in_an_issue(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    result = apply_job()
+    assert result.exit_code == 1
+    assert f"commit {sha(2)} reached main without a pull request" in result.stderr
+    assert run("ci", "report", "--dir", "refused").exit_code == 0
+    (issue,) = fake.issues.values()
+    assert issue["title"] == "reconciler: apply refused for local"
+    assert "+ create</code> <b>b</b>" in issue["body"]
+    assert set(by_name(main)) == {"a"}
+
+
+def test_a_forged_plan_comment_is_not_a_review(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.add_pull(12, sha(112))
+    fake.merge(12, sha(2))
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    # The right checksum, but posted by a person: only the bot's comments count.
+    plan = run("plan", "--format", "json")
+    checksum = json.loads(plan.output)["checksum"]
+    fake.add_comment(
+        12, f"<!-- reconciler-plan target=local checksum={checksum} head={sha(112)} -->", HUMAN
+    )
+    result = apply_job()
+    assert result.exit_code == 1
+    assert "pull request #12 has no plan for target local" in result.stderr
+    assert set(by_name(main)) == {"a"}
+
+
+def test_an_operator_applies_a_new_plan_by_its_checksum(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    assert apply_job().exit_code == 1
+    checksum = refusal(main)["checksum"]
+    dispatch(main, fake, monkeypatch, "refs/heads/main", checksum, RECONCILER_FORCE="false")
+    result = apply_job()
+    assert result.exit_code == 0, result.stderr
+    assert set(by_name(main)) == {"a", "b"}
+
+
+def test_an_operator_cannot_apply_from_another_branch(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    dispatch(main, fake, monkeypatch, "refs/heads/mine", "sha256:" + "a" * 64)
+    result = apply_job()
+    assert result.exit_code == 1
+    assert "apply runs on main only, not refs/heads/mine" in result.stderr
+    assert set(by_name(main)) == {"a"}
