@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -109,8 +110,9 @@ def _problem(name: Any, enabled: Any, trigger: Any, push: Any) -> str | None:
     """Why a schedule cannot be handled, or None."""
     if not isinstance(name, str):
         return "it has no name"
-    if not name.isprintable():
-        return "its name holds characters that cannot be shown (a newline, a control character)"
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        # Shown as it is, it would break an output line (where a CI log reads commands).
+        return "its name holds a line break or a control character"
     if not isinstance(enabled, bool):
         return "it has no boolean 'enabled'"
     if not isinstance(trigger, Mapping) or not isinstance(push, Mapping):
