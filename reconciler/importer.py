@@ -154,34 +154,66 @@ def plan_files(
 
 
 def write_files(files: dict[Path, str], root: Path, overwrite: bool) -> list[Path]:
-    """Write every file, or none: existing files are refused unless `overwrite`."""
+    """Write every file, or none: existing files are refused unless `overwrite`.
+
+    Each file is written to a temporary file beside it first; only when all were
+    written are they renamed into place, and a rename that fails undoes the
+    renames before it (restoring what `overwrite` replaced).
+    """
     existing = sorted(p for p in files if p.exists())
+    directories = [p for p in existing if p.is_dir()]
+    if directories:
+        raise ReconcilerError(
+            f"{directories[0].relative_to(root)} is a directory; nothing was written"
+        )
     if existing and not overwrite:
         shown = ", ".join(str(p.relative_to(root)) for p in existing[:5])
         more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
         raise ReconcilerError(f"refusing to overwrite {shown}{more}; pass --overwrite")
     staged: dict[Path, Path] = {}
-    failure: OSError | None = None
     try:
         for path, text in sorted(files.items()):
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=".import-", suffix=".tmp", dir=path.parent)
-            staged[path] = Path(name)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-        for path, temporary in staged.items():
-            os.replace(temporary, path)
+            staged[path] = _staged(path.parent, text)
+        _swap_in(staged)
     except OSError as err:
-        failure = err
-    if failure is not None:
         for leftover in staged.values():
             leftover.unlink(missing_ok=True)
         raise ReconcilerError(
-            f"could not write the imported files ({failure.strerror or failure}); "
-            "nothing was written"
-        )
+            f"could not write the imported files ({err.strerror or err}); nothing was written"
+        ) from None
     _ship_schema(root, bool(files))
     return sorted(files)
+
+
+def _staged(directory: Path, text: str) -> Path:
+    handle, name = tempfile.mkstemp(prefix=".import-", suffix=".tmp", dir=directory)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    return Path(name)
+
+
+def _swap_in(staged: dict[Path, Path]) -> None:
+    """Rename every staged file into place, or (OSError) leave every path as it was."""
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for path, temporary in staged.items():
+            backup = None
+            if path.exists():
+                backup = temporary.with_suffix(".old")  # unique: the staged name is
+                os.replace(path, backup)
+            done.append((path, backup))
+            os.replace(temporary, path)
+    except OSError:
+        for path, backup in reversed(done):
+            if backup is not None:
+                os.replace(backup, path)
+            elif path.exists():
+                path.unlink()
+        raise
+    for _, backup in done:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
 
 
 def _ship_schema(root: Path, needed: bool) -> None:
