@@ -16,6 +16,9 @@ claim that every writer settles the same way, without talking to the others:
    keeps and every writer sees. A writer promotes its X only when it has shown that no
    X older than its own exists; otherwise it withdraws (deletes) its own.
 3. **Promote.** The winner PUTs the real body: from then on the schedule fires, once.
+   The server judges the real trigger only now (a window without a fire time is
+   28105): if it refuses, the parked copy is withdrawn and the create fails with the
+   server's answer, as an unparked POST would have.
 
 Why no lease (a lock schedule in the app): a lease must expire, or a killed apply
 locks everyone out; an expiring lease needs clocks that agree and a holder that never
@@ -68,6 +71,7 @@ shares look-ups).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -292,8 +296,17 @@ async def create_claimed(
     schedule_id = await create(park(body, now, token))
     verdict, older = await settle(name, schedule_id)
     if verdict == "won":
-        await promote(schedule_id, body)
-        return schedule_id
+        refused: ApiError | None = None
+        try:
+            await promote(schedule_id, body)
+        except ApiError as failed:
+            # The server judges the real trigger only now (a window with no fire time
+            # is 28105): the parked copy must not stay behind as if it were the create.
+            refused = failed
+        if refused is None:
+            return schedule_id
+        await _withdraw_quietly(withdraw, schedule_id)
+        raise refused
     if verdict == "gone":
         raise CreateAmbiguous(
             f"{name!r} ({schedule_id}) was deleted by someone else while it was being created; "
@@ -318,3 +331,9 @@ async def create_claimed(
         f"({problem}); plan again and resolve the conflict"
     )
     raise CreateContended(f"{why}: {outcome}; run plan to see it", method="POST", path=LIST_PATH)
+
+
+async def _withdraw_quietly(withdraw: Callable[[str], Awaitable[None]], schedule_id: str) -> None:
+    """Delete a parked copy; if that fails too, the next plan shows it (it cannot fire)."""
+    with contextlib.suppress(ApiError):
+        await withdraw(schedule_id)
