@@ -49,6 +49,7 @@ from reconciler.api._models import (
     RemoteSchedule,
     is_complete,
     schedule_from_json,
+    unreadable,
     unwrap_detail,
 )
 from reconciler.api.errors import ApiError, ListingUnstable, MalformedResponse, ScheduleNotFound
@@ -251,26 +252,13 @@ def _assemble(
         where = f"GET {detail_path(schedule_id)}"
         detail = entry if is_complete(entry) else details[schedule_id]
         if isinstance(detail, str):
-            result.append(_unreadable(entry, position, detail))
+            result.append(unreadable(entry, position=position, problem=detail))
         else:
             summary = None if detail is entry else entry
             result.append(
                 schedule_from_json(detail, position=position, summary=summary, where=where)
             )
     return result
-
-
-def _unreadable(entry: Mapping[str, Any], position: int, problem: str) -> RemoteSchedule:
-    name, enabled = entry.get("name"), entry.get("enabled")
-    return RemoteSchedule(
-        schedule_id=entry["schedule_id"],
-        name=name if isinstance(name, str) else "",
-        enabled=enabled if isinstance(enabled, bool) else False,
-        trigger={},
-        push={},
-        position=position,
-        problem=problem,
-    )
 
 
 async def list_app(

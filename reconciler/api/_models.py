@@ -87,15 +87,7 @@ def schedule_from_json(
     trigger, push = merged.get("trigger"), merged.get("push")
     problem = _problem(name, enabled, trigger, push)
     if problem is not None:
-        return RemoteSchedule(
-            schedule_id=schedule_id,
-            name=name if isinstance(name, str) else "",
-            enabled=enabled if isinstance(enabled, bool) else False,
-            trigger={},
-            push={},
-            position=position,
-            problem=problem,
-        )
+        return unreadable(merged, position=position, problem=problem)
     return RemoteSchedule(
         schedule_id=schedule_id,
         name=cast(str, name),
@@ -103,6 +95,20 @@ def schedule_from_json(
         trigger=copy.deepcopy(dict(cast(Mapping[str, Any], trigger))),
         push=copy.deepcopy(dict(cast(Mapping[str, Any], push))),
         position=position,
+    )
+
+
+def unreadable(data: Mapping[str, Any], *, position: int, problem: str) -> RemoteSchedule:
+    """A schedule we cannot handle: its id, what can be read of its name, and why."""
+    name, enabled = data.get("name"), data.get("enabled")
+    return RemoteSchedule(
+        schedule_id=str(data["schedule_id"]),
+        name=name if isinstance(name, str) else "",
+        enabled=enabled if isinstance(enabled, bool) else False,
+        trigger={},
+        push={},
+        position=position,
+        problem=problem,
     )
 
 
