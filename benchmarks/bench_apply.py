@@ -6,9 +6,12 @@ default), writes a repo of 1000 schedule files pointing at it, and measures:
 * the apply itself, in-process through the library exactly as `reconciler
   apply` runs it: plan (list the empty app), 1000 creates, verify (list the
   1000 again), against the lower bound
-  ``max(round_trips * latency, requests / rate_limit)`` where the round trips
-  are 1 (plan) + ceil(1000 / concurrency) (creates) + 2 (verify: page 1, then
-  the other pages at once) and the requests 1 + 1000 + 20;
+  ``max(round_trips * latency, requests / rate_limit)``. A create is a parked
+  POST, a share of a claim round (page 1, then pages 20..1 one after another)
+  and the promoting PUT (reconciler/api/_claim.py), so the round trips are
+  1 (plan) + ceil(1000 / concurrency) (POSTs) + 21 (one claim round) +
+  ceil(1000 / concurrency) (PUTs) + 2 (verify: page 1, then the other pages at
+  once) and the requests 1 + 1000 + 21 + 1000 + 20;
 * for reference, the whole command `reconciler apply --auto-approve` as a
   process (start-up and validating the 1000 files included) after a reset.
 
@@ -82,8 +85,9 @@ def main() -> int:
     concurrency, rate_limit = 32, 400.0
     latency = args.latency_ms / 1000
     pages = math.ceil(args.count / PAGE_SIZE)
-    requests = 1 + args.count + pages
-    round_trips = 1 + math.ceil(args.count / concurrency) + (2 if pages > 1 else 1)
+    batches = math.ceil(args.count / concurrency)
+    requests = 1 + args.count + (pages + 1) + args.count + pages
+    round_trips = 1 + batches + (pages + 1) + batches + (2 if pages > 1 else 1)
     bound = max(round_trips * latency, requests / rate_limit)
 
     os.environ.update(ENGAGELAB_APP_KEY=KEY, ENGAGELAB_MASTER_SECRET=SECRET, RECONCILER_NOW=NOW)

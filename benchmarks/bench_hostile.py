@@ -5,7 +5,7 @@ In one run:
 * **the bounded loader's cost**: `reconciler validate` over 1000 generated files (the
   files of bench_validate.py), as a process, with the bounded loader and with the
   unbounded one it replaced (libyaml's recursive composer and a recursive
-  construction, kept below only for this comparison); CPU (user+sys of the child)
+  construction, kept in unbounded_yaml.py only for this comparison); CPU (user+sys of the child)
   of each, their ratio. Target: the bounded loader costs under 10% more.
 * **an alias bomb** (nine levels of nine aliases, 586 bytes) in schedules.d and as
   reconciler.yaml: `reconciler validate` must fail in under 2 s of wall time with a
@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,71 +53,10 @@ BOMB = (
 # composer for the one this project had before the bounds.
 BOUNDED = "import sys; from reconciler.cli import main; sys.argv[0] = 'reconciler'; main()"
 UNBOUNDED = (
-    "import sys; sys.path.insert(0, {here!r}); import bench_hostile, reconciler.load; "
-    "reconciler.load.compose_documents = bench_hostile.unbounded_compose_documents; "
+    "import sys; sys.path.insert(0, {here!r}); import unbounded_yaml, reconciler.load; "
+    "reconciler.load.compose_documents = unbounded_yaml.compose_documents; "
     "from reconciler.cli import main; sys.argv[0] = 'reconciler'; main()"
 )
-
-
-# --- the unbounded loader, as it was: for the comparison only --------------------------
-
-_STR = "tag:yaml.org,2002:str"
-_SCALARS = {_STR, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}
-_SCALARS |= {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
-
-
-class _OldLoader(yaml.CSafeLoader):  # type: ignore[misc]
-    pass
-
-
-_OldLoader.yaml_implicit_resolvers = {}
-for _tag, _regexp, _first in (
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN"),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?(?:0|[1-9][0-9]*))$", "-+0123456789"),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$",
-        "-+.0123456789",
-    ),
-):
-    _OldLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
-_OldLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
-
-
-def _construct(node: Any, pointer: str, positions: dict[str, tuple[int, int]]) -> Any:
-    from reconciler.pointer import escape
-
-    positions.setdefault(pointer, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _construct(key_node, pointer + "/<key>", {})
-            child = f"{pointer}/{escape(key)}"
-            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, child, positions)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, f"{pointer}/{i}", positions) for i, item in enumerate(node.value)]
-    text: str = node.value
-    tag = node.tag
-    if tag == _STR:
-        return text
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:bool":
-        return text.lower() == "true"
-    return int(text) if tag == "tag:yaml.org,2002:int" else float(text)
-
-
-def unbounded_compose_documents(text: str, **_: Any) -> Iterator[tuple[Any, dict[str, Any]]]:
-    loader = _OldLoader(text)
-    try:
-        while loader.check_node():
-            positions: dict[str, tuple[int, int]] = {}
-            yield _construct(loader.get_node(), "", positions), positions
-    finally:
-        loader.dispose()
 
 
 # --- measuring a child ----------------------------------------------------------------
@@ -152,8 +89,12 @@ def loader_cost(runs: int, files: int) -> bool:
         schedules = write_files(root, files)
         variants = {"bounded": BOUNDED, "unbounded": UNBOUNDED.format(here=here)}
         cpu: dict[str, list[float]] = {name: [] for name in variants}
-        for code in variants.values():  # warm the page cache and the .pyc files
-            run_child(code, ["validate"], root, env)
+        # Warm the page cache and the .pyc files; both must say the same.
+        said = {
+            run_child(code, ["validate"], root, env, stdout=True)[3] for code in variants.values()
+        }
+        if len(said) != 1:
+            raise SystemExit(f"the two loaders disagree: {said}")
         for _ in range(runs):  # interleaved, so that a busy moment hits both alike
             for name, code in variants.items():
                 cpu[name].append(run_child(code, ["validate"], root, env)[0])
