@@ -203,13 +203,23 @@ class Plan:
             raise PlanRefused("; ".join(self.problems) + " (use --force if this is intended)")
 
     def raise_if_conflicts(self) -> None:
-        """Refuse (PlanRefused) to apply while names are shared by several remote schedules."""
-        if self.conflicts:
-            names = ", ".join(c.name for c in self.conflicts)
-            raise PlanRefused(
-                f"{len(self.conflicts)} name(s) shared by several remote schedules ({names}): "
+        """Refuse (PlanRefused) to apply while names are shared by several remote schedules,
+        or a managed remote schedule cannot be read (see `plan_unreadable`)."""
+        shared = [c.name for c in self.conflicts if len(c.remote_ids) > 1]
+        unreadable = [c.name for c in self.conflicts if len(c.remote_ids) <= 1]
+        reasons = []
+        if shared:
+            reasons.append(
+                f"{len(shared)} name(s) shared by several remote schedules ({', '.join(shared)}): "
                 "resolve them by hand or pass --resolve-duplicates keep-oldest"
             )
+        if unreadable:
+            reasons.append(
+                f"{len(unreadable)} managed remote schedule(s) cannot be read "
+                f"({', '.join(unreadable)}): fix or delete them by hand (see the plan)"
+            )
+        if reasons:
+            raise PlanRefused("; ".join(reasons))
 
     def data(self) -> JSON:
         return {
