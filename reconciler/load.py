@@ -98,7 +98,7 @@ def _syntax_error(err: yaml.MarkedYAMLError, file: str) -> Diagnostic:
 
 
 def read_text(
-    path: Path, file: str, max_bytes: int = MAX_FILE_BYTES
+    path: Path | str, file: str, max_bytes: int = MAX_FILE_BYTES
 ) -> tuple[str | None, Diagnostic | None]:
     """The file as UTF-8 text, or a diagnostic saying why it cannot be read.
 
@@ -111,7 +111,7 @@ def read_text(
 
     too_big = f"more than max_file_bytes ({max_bytes}); refused unread"
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:
                 return refused(f"the file is {size} bytes, {too_big}")
@@ -128,25 +128,49 @@ def read_text(
         return refused(f"not UTF-8 text (byte {err.start})")
 
 
-def _refusal(path: Path, relative: str, inside: Path) -> str | None:
-    """Why the glob's match `path` (`relative` to the repository) must not be read, if so."""
-    if relative == ".." or relative.startswith("../") or os.path.isabs(relative):
-        return "outside the repository (the schedules glob leaves it); refused"
-    try:
-        status = os.stat(path)  # follows symlinks
-    except OSError as err:
-        if err.errno == errno.ELOOP:
-            return "a symlink loop; there is nothing to read"
-        if path.is_symlink():
-            return "a broken symlink: its target does not exist"
-        return f"cannot read file: {err.strerror or err}"
-    if not Path(os.path.realpath(path)).is_relative_to(inside):
-        return "a symlink to a file outside the repository; refused, nothing of it is read"
-    if stat.S_ISDIR(status.st_mode):
-        return "a directory, not a schedule file (it matches the schedules glob)"
-    if not stat.S_ISREG(status.st_mode):
-        return "not a regular file (a FIFO, socket or device); refused"
-    return None
+class _Repository:
+    """The repository's real place, and which of a glob's matches may be read from it.
+
+    Real paths are built from the parent directory's, resolved once per directory:
+    only a match that is itself a symlink is resolved on its own.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.inside = os.path.realpath(root)
+        self._parents: dict[str, str] = {}
+
+    def _contains(self, real: str) -> bool:
+        return real == self.inside or real.startswith(self.inside.rstrip(os.sep) + os.sep)
+
+    def check(self, path: str, relative: str) -> str | None:
+        """Why `path` (`relative` to the repository) must not be read, or None.
+
+        Strings, not pathlib: this runs once per file, a thousand times a validate.
+        """
+        if relative == ".." or relative.startswith("../") or os.path.isabs(relative):
+            return "outside the repository (the schedules glob leaves it); refused"
+        parent, name = os.path.split(path)
+        if parent not in self._parents:
+            self._parents[parent] = os.path.realpath(parent)
+        real = os.path.join(self._parents[parent], name)
+        try:
+            status = os.lstat(path)
+            if stat.S_ISLNK(status.st_mode):
+                status = os.stat(path)  # follows it: ELOOP, or ENOENT when broken
+                real = os.path.realpath(path)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                return "a symlink loop; there is nothing to read"
+            if os.path.islink(path):
+                return "a broken symlink: its target does not exist"
+            return f"cannot read file: {err.strerror or err}"
+        if not self._contains(real):
+            return "a symlink to a file outside the repository; refused, nothing of it is read"
+        if stat.S_ISDIR(status.st_mode):
+            return "a directory, not a schedule file (it matches the schedules glob)"
+        if not stat.S_ISREG(status.st_mode):
+            return "not a regular file (a FIFO, socket or device); refused"
+        return None
 
 
 def load_schedules(root: Path, pattern: str, *, max_file_bytes: int = MAX_FILE_BYTES) -> LoadResult:
@@ -159,19 +183,19 @@ def load_schedules(root: Path, pattern: str, *, max_file_bytes: int = MAX_FILE_B
     base, relative = (
         (Path(pattern[:1]), pattern[1:]) if pattern.startswith("/") else (root, pattern)
     )
-    named = {Path(os.path.relpath(p, root)).as_posix(): p for p in base.glob(relative)}
-    inside = Path(os.path.realpath(root))
+    named = {Path(os.path.relpath(p, root)).as_posix(): os.fspath(p) for p in base.glob(relative)}
+    repository = _Repository(root)
     files: list[str] = []
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
     for name, path in sorted(named.items()):
         file = shown(name)
         files.append(file)
-        refusal = _refusal(path, name, inside)
+        refusal = repository.check(path, name)
         if refusal is not None:
             diagnostics.append(Diagnostic(file, 0, 0, "error", refusal))
             continue
-        text, problem = read_text(Path(os.path.realpath(path)), file, max_file_bytes)
+        text, problem = read_text(path, file, max_file_bytes)
         if problem is not None or text is None:
             diagnostics.append(problem or Diagnostic(file, 0, 0, "error", "cannot read file"))
             continue
