@@ -497,8 +497,9 @@ def lookalikes(documents: Sequence[Document]) -> list[Diagnostic]:
         name = doc.data.get("name") if isinstance(doc.data, dict) else None
         if not isinstance(name, str):
             continue
-        visible = _visible(name)
-        key = unicodedata.normalize("NFKC", visible)
+        # ASCII is its own NFKC form and holds no invisible character: the common case.
+        visible = name if name.isascii() else _visible(name)
+        key = visible if name.isascii() else unicodedata.normalize("NFKC", visible)
         if key not in first:
             first[key] = (name, doc)
             continue
