@@ -190,7 +190,10 @@ class Claims:
     """Settles claims in shared rounds, one round at a time (single flight, as NameFinder).
 
     A claim is asked for after its POST was answered, and served only by rounds that
-    started after that: its own X exists throughout each of them.
+    started after that: its own X exists throughout each of them. A round starts
+    only when none of this writer's claimed POSTs is under way: a batch of creates
+    then shares one round, whose page reads (one after another) do not queue behind
+    the POSTs.
     """
 
     def __init__(self, pause: Callable[[int], Awaitable[None]]) -> None:
@@ -198,7 +201,26 @@ class Claims:
         self._driver: asyncio.Task[None] | None = None
         self._pause = pause
         self._reads = 0
+        self._posting = 0
+        self._idle = asyncio.Event()
         self.rounds = 0
+
+    async def post(
+        self, create: Callable[[Mapping[str, Any]], Awaitable[str]], body: Mapping[str, Any]
+    ) -> str:
+        """`create(body)`, counted as a claimed POST under way."""
+        self._posting += 1
+        try:
+            return await create(body)
+        finally:
+            self._posting -= 1
+            if not self._posting:
+                self._idle.set()
+
+    async def _posts_done(self) -> None:
+        while self._posting:
+            self._idle.clear()
+            await self._idle.wait()
 
     async def settle(self, name: str, mine: str, fetch: Fetch) -> tuple[Verdict, str]:
         """("won"|"lost"|"gone"|"unsettled", the older X's id when lost)."""
@@ -212,6 +234,7 @@ class Claims:
         batch: list[_Claim] = []
         try:
             while self._queue:
+                await self._posts_done()
                 batch, self._queue = self._queue, []
                 try:
                     undecided = await self._round(batch, fetch)

@@ -147,7 +147,7 @@ class ScheduleClient:
             body,
             now=self._park_from,
             token=self._token,
-            create=self._post,
+            create=lambda parked: self._claims.post(self._post, parked),
             settle=lambda name, mine: self._claims.settle(name, mine, self._get),
             promote=self.update_schedule,
             withdraw=self.delete_schedule,
