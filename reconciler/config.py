@@ -17,6 +17,7 @@ from typing import Any
 from reconciler import pointer
 from reconciler.diagnostics import unknown_key
 from reconciler.errors import ConfigError
+from reconciler.limits import MAX_FILE_BYTES, REQUEST_TIMEOUT
 from reconciler.load import Document, parse_documents, read_text
 from reconciler.policy import Policies, merge_policies
 from reconciler.schema import checker
@@ -34,6 +35,8 @@ OVERRIDABLE = (
     "concurrency",
     "rate_limit",
     "policies",
+    "request_timeout",
+    "max_file_bytes",
 )
 
 
@@ -65,6 +68,8 @@ class Target:
     concurrency: int = 32
     rate_limit: float = 400
     policies: Policies = field(default_factory=Policies)
+    request_timeout: float = REQUEST_TIMEOUT
+    max_file_bytes: int = MAX_FILE_BYTES
 
     @cached_property
     def site_zone(self) -> tzinfo:

@@ -24,7 +24,8 @@ class Diagnostic:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         suffix = f" (schedule {self.schedule})" if self.schedule else ""
-        return f"{where}: {self.severity}: {self.message}{suffix}"
+        # Names and values come from the files: one line, whatever they hold.
+        return f"{where}: {self.severity}: {one_line(self.message + suffix)}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,26 @@ class Diagnostic:
             "message": self.message,
             "schedule": self.schedule,
         }
+
+
+def shown(text: str) -> str:
+    """`text` (a file name) safe on one output line: non-printable characters escaped.
+
+    A newline in a file name would start a new line of output, and a line that
+    starts with `::` is a workflow command to a CI runner (`::error::…`,
+    `::add-mask::…`): so every character that is not printable is written as
+    its escape (`\\n`, `\\x1b`, `\\u2028`), and a name that starts with `::`
+    gets a harmless `./` in front.
+    """
+    escaped = one_line(text)
+    return f"./{escaped}" if escaped.startswith("::") else escaped
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that is not printable written as its escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def close_match(word: str, known: Collection[str]) -> str | None:

@@ -1,68 +1,38 @@
-"""Load: read YAML files into plain JSON values, remembering where each value was written.
+"""Load: read the schedule files into plain JSON values, remembering where each value was written.
 
-YAML 1.1 resolves `12:00:00` to 43200, `2024-01-01 00:00:00` to a datetime,
-`01` to 1 and `yes`/`on` to True. None of that may bite here: the loader knows
-only the YAML 1.2 core types (true/false, null, decimal integers without a
-leading zero, decimal floats); everything else stays the string the user wrote,
-and validation says what to write instead. Duplicate keys, custom tags and
-non-string keys are errors rather than silent last-one-wins.
+The YAML itself is composed by `reconciler.compose` (the YAML 1.2 core types
+only, bounded in nesting and aliases). This module decides which files are
+read, and refuses before reading what it must not touch:
+
+* a path that leaves the repository (a `..` in the glob, an absolute glob, a
+  symlink whose target lies outside): refused without opening it, so that
+  nothing of the target is ever printed;
+* a symlink loop, a broken symlink, a directory or a special file that the
+  glob matches: reported, not silently skipped (a FIFO would block for ever);
+* a file larger than `max_file_bytes`: refused unread.
+
+File names are shown escaped (`diagnostics.shown`): a name holding a newline
+or starting with `::` cannot start an output line of its own, where a CI log
+would take it for a workflow command.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import re
-from collections.abc import Iterator
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from reconciler.diagnostics import Diagnostic
-from reconciler.pointer import escape, parent
+from reconciler.compose import ComposeError, Position, compose_documents
+from reconciler.diagnostics import Diagnostic, shown
+from reconciler.limits import MAX_FILE_BYTES
+from reconciler.pointer import parent
 
-Position = tuple[int, int]
-
-_BaseLoader: type[yaml.SafeLoader]
-try:  # libyaml's C parser: an order of magnitude faster on a thousand files
-    _BaseLoader = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - pyyaml without libyaml
-    _BaseLoader = yaml.SafeLoader
-
-
-class _CoreLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """A loader whose implicit types are the YAML 1.2 core schema, nothing more."""
-
-
-_CoreLoader.yaml_implicit_resolvers = {}
-for _tag, _regexp, _first in (
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN"),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?(?:0|[1-9][0-9]*))$", "-+0123456789"),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$",
-        "-+.0123456789",
-    ),
-):
-    _CoreLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
-# The empty plain scalar (`key:` with nothing after it) is null.
-_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
-# `<<` resolves to the merge tag only so that _construct can refuse it by name;
-# without this it would silently become a key "<<".
-_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"])
-
-_STR = "tag:yaml.org,2002:str"
-_MERGE = "tag:yaml.org,2002:merge"
-_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
-_SCALAR_TAGS = {
-    _STR,
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-}
+__all__ = ["Document", "LoadResult", "Position", "load_schedules", "parse_documents", "read_text"]
 
 
 @dataclass(frozen=True)
@@ -91,81 +61,17 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-class _NodeError(Exception):
-    def __init__(self, node: yaml.Node, message: str) -> None:
-        super().__init__(message)
-        self.line = node.start_mark.line + 1
-        self.column = node.start_mark.column + 1
-
-
-def _construct(node: yaml.Node, pointer: str, positions: dict[str, Position]) -> Any:
-    positions.setdefault(pointer, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
-        # `!!python/object/apply:… [args]`, `!!set {…}`, `!custom {…}`: the tag would be dropped.
-        raise _NodeError(node, f"unsupported YAML tag {node.tag!r}; write a plain list or mapping")
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                raise _NodeError(key_node, "YAML merge keys (<<) are not supported")
-            key = _construct(key_node, pointer + "/<key>", {})
-            if not isinstance(key, str):
-                message = (
-                    f"mapping keys must be strings; quote {key_node.value!r}"
-                    if isinstance(key_node, yaml.ScalarNode)
-                    else "mapping keys must be strings, not a list or mapping"
-                )
-                raise _NodeError(key_node, message)
-            if key in result:
-                raise _NodeError(key_node, f"duplicate key {key!r}")
-            child = f"{pointer}/{escape(key)}"
-            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, child, positions)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, f"{pointer}/{i}", positions) for i, item in enumerate(node.value)]
-    tag = node.tag
-    if tag == _MERGE:  # a plain `<<` anywhere but as a key is just the text
-        return node.value
-    if tag not in _SCALAR_TAGS:
-        raise _NodeError(node, f"unsupported YAML tag {tag!r}; write a plain or quoted value")
-    text: str = node.value
-    if tag == _STR:
-        return text
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:bool":
-        return text.lower() == "true"
-    try:
-        return int(text) if tag == "tag:yaml.org,2002:int" else float(text)
-    except ValueError:
-        raise _NodeError(node, f"{text!r} is not a valid {tag.rsplit(':', 1)[1]}") from None
-
-
 def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
-    """Parse a YAML stream; YAML errors become diagnostics with their line."""
+    """Parse a YAML stream; YAML errors and crossed bounds become diagnostics with their line."""
     documents: list[Document] = []
     try:
-        for index, node in enumerate(_compose_all(text)):
-            positions: dict[str, Position] = {}
-            try:
-                data = _construct(node, "", positions)
-            except _NodeError as err:
-                documents.clear()
-                return documents, [Diagnostic(file, err.line, err.column, "error", str(err))]
+        for index, (data, positions) in enumerate(compose_documents(text)):
             if data is not None:  # an empty document (a lone `---`) declares nothing
                 documents.append(Document(file, index, data, positions))
+    except ComposeError as err:
+        return [], [Diagnostic(file, err.line, err.column, "error", str(err))]
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = err.problem or err.context or "invalid YAML"
-        context = err.context if err.context and err.problem else ""
-        if context and err.context_mark and mark is not err.context_mark:
-            # The problem is often found lines after its cause (an unclosed `[` or quote).
-            start = err.context_mark
-            context += f" that starts at {start.line + 1}:{start.column + 1}"
-        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-        return [], [Diagnostic(file, line, column, "error", message)]
+        return [], [_syntax_error(err, file)]
     except yaml.reader.ReaderError as err:
         # A character YAML does not allow (a control character): say where, on one line.
         before = text[: err.position]
@@ -178,45 +84,118 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
     return documents, []
 
 
-def _compose_all(text: str) -> Iterator[yaml.Node]:
-    loader = _CoreLoader(text)
-    try:
-        while loader.check_node():
-            yield loader.get_node()
-    finally:
-        loader.dispose()
+def _syntax_error(err: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    mark = err.problem_mark or err.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    problem = err.problem or err.context or "invalid YAML"
+    context = err.context if err.context and err.problem else ""
+    if context and err.context_mark and mark is not err.context_mark:
+        # The problem is often found lines after its cause (an unclosed `[` or quote).
+        start = err.context_mark
+        context += f" that starts at {start.line + 1}:{start.column + 1}"
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    return Diagnostic(file, line, column, "error", message)
 
 
-def read_text(path: Path, file: str) -> tuple[str | None, Diagnostic | None]:
-    """The file as UTF-8 text, or a diagnostic saying why it cannot be read."""
+def read_text(
+    path: Path | str, file: str, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[str | None, Diagnostic | None]:
+    """The file as UTF-8 text, or a diagnostic saying why it cannot be read.
+
+    A file larger than `max_bytes` is refused without reading it (it is checked
+    again while reading: a file may grow meanwhile).
+    """
+
+    def refused(message: str) -> tuple[None, Diagnostic]:
+        return None, Diagnostic(file, 0, 0, "error", message)
+
+    too_big = f"more than max_file_bytes ({max_bytes}); refused unread"
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                return refused(f"the file is {size} bytes, {too_big}")
+            raw = handle.read(max_bytes + 1)
     except OSError as err:
-        return None, Diagnostic(file, 0, 0, "error", f"cannot read file: {err.strerror or err}")
+        return refused(f"cannot read file: {err.strerror or err}")
+    if len(raw) > max_bytes:
+        return refused(f"the file grew to {too_big}")
     if b"\x00" in raw:
-        return None, Diagnostic(file, 0, 0, "error", "binary file, not YAML text")
+        return refused("binary file, not YAML text")
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as err:
-        return None, Diagnostic(file, 0, 0, "error", f"not UTF-8 text (byte {err.start})")
+        return refused(f"not UTF-8 text (byte {err.start})")
 
 
-def load_schedules(root: Path, pattern: str) -> LoadResult:
-    """Every document of every file matching `pattern` under `root`, in sorted file order."""
-    # An absolute pattern globs from its anchor (Path.glob refuses one); a `../`
-    # pattern leaves root, so names are made relative with relpath, not relative_to.
+class _Repository:
+    """The repository's real place, and which of a glob's matches may be read from it.
+
+    Real paths are built from the parent directory's, resolved once per directory:
+    only a match that is itself a symlink is resolved on its own.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.inside = os.path.realpath(root)
+        self._parents: dict[str, str] = {}
+
+    def _contains(self, real: str) -> bool:
+        return real == self.inside or real.startswith(self.inside.rstrip(os.sep) + os.sep)
+
+    def check(self, path: str, relative: str) -> str | None:
+        """Why `path` (`relative` to the repository) must not be read, or None.
+
+        Strings, not pathlib: this runs once per file, a thousand times a validate.
+        """
+        if relative == ".." or relative.startswith("../") or os.path.isabs(relative):
+            return "outside the repository (the schedules glob leaves it); refused"
+        parent, name = os.path.split(path)
+        if parent not in self._parents:
+            self._parents[parent] = os.path.realpath(parent)
+        real = os.path.join(self._parents[parent], name)
+        try:
+            status = os.lstat(path)
+            if stat.S_ISLNK(status.st_mode):
+                status = os.stat(path)  # follows it: ELOOP, or ENOENT when broken
+                real = os.path.realpath(path)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                return "a symlink loop; there is nothing to read"
+            if os.path.islink(path):
+                return "a broken symlink: its target does not exist"
+            return f"cannot read file: {err.strerror or err}"
+        if not self._contains(real):
+            return "a symlink to a file outside the repository; refused, nothing of it is read"
+        if stat.S_ISDIR(status.st_mode):
+            return "a directory, not a schedule file (it matches the schedules glob)"
+        if not stat.S_ISREG(status.st_mode):
+            return "not a regular file (a FIFO, socket or device); refused"
+        return None
+
+
+def load_schedules(root: Path, pattern: str, *, max_file_bytes: int = MAX_FILE_BYTES) -> LoadResult:
+    """Every document of every file matching `pattern` under `root`, in sorted file order.
+
+    `root` is the repository: nothing outside it is read (see the module's docstring).
+    """
+    # An absolute pattern globs from its anchor (Path.glob refuses one); names are
+    # made relative with relpath, so that a match outside root shows as such.
     base, relative = (
         (Path(pattern[:1]), pattern[1:]) if pattern.startswith("/") else (root, pattern)
     )
-    named = {
-        Path(os.path.relpath(p, root)).as_posix(): p for p in base.glob(relative) if p.is_file()
-    }
+    named = {Path(os.path.relpath(p, root)).as_posix(): os.fspath(p) for p in base.glob(relative)}
+    repository = _Repository(root)
     files: list[str] = []
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
-    for file, path in sorted(named.items()):
+    for name, path in sorted(named.items()):
+        file = shown(name)
         files.append(file)
-        text, problem = read_text(path, file)
+        refusal = repository.check(path, name)
+        if refusal is not None:
+            diagnostics.append(Diagnostic(file, 0, 0, "error", refusal))
+            continue
+        text, problem = read_text(path, file, max_file_bytes)
         if problem is not None or text is None:
             diagnostics.append(problem or Diagnostic(file, 0, 0, "error", "cannot read file"))
             continue

@@ -48,6 +48,8 @@ async def open_client(target: Target, now: datetime) -> AsyncIterator[ScheduleCl
     from reconciler.api import ScheduleClient, base_url_for, credentials_from_env
 
     options: dict[str, Any] = {"concurrency": target.concurrency, "rate_limit": target.rate_limit}
+    # A hung endpoint fails within the retries' deadline; creates are parked and claimed.
+    options.update(timeout=target.request_timeout, park_creates_from=now)
     if target.is_local:
         # Imported here: a real target never loads the emulator.
         from reconciler.emulator import DEMO_APP, AppCredentials, Settings, create_app

@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol
 
 from reconciler import pointer
 from reconciler.config import Target
+from reconciler.diagnostics import one_line
 from reconciler.errors import PlanRefused
 from reconciler.model import (
     JSON,
@@ -66,6 +67,8 @@ class RemoteLike(Protocol):
     def name(self) -> str: ...
     @property
     def position(self) -> int: ...
+    @property
+    def problem(self) -> str | None: ...
     def body(self) -> dict[str, Any]: ...
 
 
@@ -200,13 +203,23 @@ class Plan:
             raise PlanRefused("; ".join(self.problems) + " (use --force if this is intended)")
 
     def raise_if_conflicts(self) -> None:
-        """Refuse (PlanRefused) to apply while names are shared by several remote schedules."""
-        if self.conflicts:
-            names = ", ".join(c.name for c in self.conflicts)
-            raise PlanRefused(
-                f"{len(self.conflicts)} name(s) shared by several remote schedules ({names}): "
+        """Refuse (PlanRefused) to apply while names are shared by several remote schedules,
+        or a managed remote schedule cannot be read (see `plan_unreadable`)."""
+        shared = [c.name for c in self.conflicts if len(c.remote_ids) > 1]
+        unreadable = [c.name for c in self.conflicts if len(c.remote_ids) <= 1]
+        reasons = []
+        if shared:
+            reasons.append(
+                f"{len(shared)} name(s) shared by several remote schedules ({', '.join(shared)}): "
                 "resolve them by hand or pass --resolve-duplicates keep-oldest"
             )
+        if unreadable:
+            reasons.append(
+                f"{len(unreadable)} managed remote schedule(s) cannot be read "
+                f"({', '.join(unreadable)}): fix or delete them by hand (see the plan)"
+            )
+        if reasons:
+            raise PlanRefused("; ".join(reasons))
 
     def data(self) -> JSON:
         return {
@@ -518,6 +531,47 @@ def _matches(
     return pairs
 
 
+def plan_unreadable(
+    planner: _Planner, desired: Sequence[Schedule], remote: Sequence[RemoteLike]
+) -> tuple[list[RemoteLike], set[str]]:
+    """Plan the remote schedules we cannot read; return the others, and the names taken.
+
+    A schedule another client stored too deep, too big or in a shape we do not
+    know (``RemoteSchedule.problem``) must not lock the tool out of the app.
+    Outside ``manage_prefix`` it is none of ours: a skip, and a warning naming it.
+    Inside, we cannot tell what applying would do to it: a conflict with the
+    reason, so that apply refuses, whether or not a desired schedule has that
+    name (if one has, the conflict stands for it, and nothing is created beside it).
+    """
+    readable: list[RemoteLike] = []
+    taken: set[str] = set()
+    by_name = {d.name: d for d in desired}
+    for r in remote:
+        if r.problem is None:
+            readable.append(r)
+            continue
+        name = one_line(r.name) or "(no name)"
+        reason = f"cannot be read: {r.problem}"
+        if not planner.managed(r.name):
+            planner.changes.append(Change("skip", name, r.schedule_id, reason=reason))
+            planner.warnings.append(f"remote schedule {name} (id {r.schedule_id}) {reason}")
+            continue
+        mine = by_name.get(r.name)
+        taken.add(r.name)
+        planner.changes.append(
+            Change(
+                "conflict",
+                name,
+                r.schedule_id,
+                reason=f"{reason}; fix or delete it by hand (id {r.schedule_id})",
+                source=str(mine.source) if mine and mine.source else None,
+                remote_ids=(r.schedule_id,),
+                after=mine.body() if mine else None,
+            )
+        )
+    return readable, taken
+
+
 def make_plan(
     desired: Sequence[Schedule],
     remote: Sequence[RemoteLike],
@@ -532,11 +586,12 @@ def make_plan(
     remote_forms = {r.schedule_id: canonical(r.body()) for r in remote}
     planner = _Planner(target, now, resolve_duplicates, forms, remote_forms)
     planner.warnings.extend(warnings)
-    pairs = _matches(desired, remote)
+    readable, taken = plan_unreadable(planner, desired, remote)
+    pairs = _matches([d for d in desired if d.name not in taken], readable)
     for d, matches in pairs:
         planner.desired(d, matches)
     claimed = {m.schedule_id for _, matches in pairs for m in matches}
-    for r in sorted(remote, key=lambda r: (r.name, r.position)):
+    for r in sorted(readable, key=lambda r: (r.name, r.position)):
         if r.schedule_id not in claimed:
             planner.changes.append(planner.leftover(r))
     changes = tuple(sorted(planner.changes, key=lambda c: c.sort_key))

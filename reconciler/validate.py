@@ -463,9 +463,72 @@ def _unique(schedules: Sequence[Schedule]) -> list[Diagnostic]:
     return found
 
 
+# Default-ignorable code points outside category Cf: they render as nothing.
+_INVISIBLE = frozenset(
+    [
+        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0),
+        *range(0x180B, 0x1810),
+        *range(0xFE00, 0xFE10),
+        *range(0xE0100, 0xE01F0),
+    ]
+)
+
+
+def _visible(name: str) -> str:
+    return "".join(c for c in name if unicodedata.category(c) != "Cf" and ord(c) not in _INVISIBLE)
+
+
+def _spelled(name: str) -> str:
+    """`'name'`, with the code points of what is not plain ASCII (look-alikes differ there)."""
+    points = [f"U+{ord(c):04X}" for c in name if not c.isascii() or not c.isprintable()]
+    return repr(name) + (f" ({' '.join(points)})" if points else "")
+
+
+def lookalikes(documents: Sequence[Document]) -> list[Diagnostic]:
+    """Names that read the same but differ: equal under NFKC, or but for invisible characters.
+
+    "豈" (U+F900, a compatibility ideograph) and "豈" (U+8C48) are two names to
+    the API and one to a reviewer; so are "digest" and "dig\u200best". Every
+    document's name counts, valid or not: the error names both places.
+    """
+    found: list[Diagnostic] = []
+    first: dict[str, tuple[str, Document]] = {}
+    for doc in documents:
+        name = doc.data.get("name") if isinstance(doc.data, dict) else None
+        if not isinstance(name, str):
+            continue
+        # ASCII is its own NFKC form and holds no invisible character: the common case.
+        visible = name if name.isascii() else _visible(name)
+        key = visible if name.isascii() else unicodedata.normalize("NFKC", visible)
+        if key not in first:
+            first[key] = (name, doc)
+            continue
+        other, where = first[key]
+        if other == name:
+            continue  # the same name twice: a duplicate, reported as such
+        how = (
+            "they differ only by invisible characters"
+            if visible == _visible(other)
+            else "equal under Unicode NFKC normalisation"
+        )
+        line, column = doc.position("/name")
+        there = "{}:{}:{}".format(where.file, *where.position("/name"))
+        found.append(
+            Diagnostic(
+                doc.file,
+                line,
+                column,
+                "error",
+                f"name {_spelled(name)} looks the same as {_spelled(other)} at {there} ({how})",
+                name,
+            )
+        )
+    return found
+
+
 def validate_target(target: Target, now: datetime) -> tuple[LoadResult, ValidationResult]:
     """Load the target's schedule files and validate them: the desired state, checked."""
-    loaded = load_schedules(target.root, target.schedules)
+    loaded = load_schedules(target.root, target.schedules, max_file_bytes=target.max_file_bytes)
     result = validate(loaded.documents, target, now)
     declaring = {d.file for d in loaded.documents} | {d.file for d in loaded.diagnostics}
     empty = tuple(
@@ -489,6 +552,7 @@ def validate(documents: Sequence[Document], target: Target, now: datetime) -> Va
         if schedule is not None:
             schedules.append(schedule)
     diagnostics.extend(_unique(schedules))
+    diagnostics.extend(lookalikes(documents))
     unique = {s.name: s for s in reversed(schedules)}
     kept = tuple(s for s in schedules if unique.get(s.name) is s)
     return ValidationResult(kept, tuple(sorted(diagnostics)))

@@ -147,7 +147,9 @@ def test_bad_multi_through_chdir(in_tmp: Path, case: str) -> None:
 
 @pytest.mark.parametrize("absolute", [True, False])
 def test_good_fixtures_through_a_config_pattern(in_tmp: Path, absolute: bool) -> None:
-    good = FIXTURES / "good"
+    # Within the repository (the config's directory): a glob may not leave it.
+    good = in_tmp / "conf" / "good"
+    shutil.copytree(FIXTURES / "good", good)
     pattern = f"{good}/*.yaml" if absolute else f"{os.path.relpath(good, in_tmp / 'conf')}/*.yaml"
     project(in_tmp, {"conf/reconciler.yaml": f'schedules: "{pattern}"\n'})
     result = run("--config", "conf/reconciler.yaml", "validate")

@@ -189,8 +189,8 @@ def test_config_errors_are_reconciler_errors() -> None:
         (
             "color: blue\n",
             "reconciler.yaml:1:1: error: unknown key 'color' in the file (known: concurrency, "
-            "default_target, ignore_fields, manage_prefix, policies, protect, prune, quota, "
-            "rate_limit, safety, schedules, targets)",
+            "default_target, ignore_fields, manage_prefix, max_file_bytes, policies, protect, prune, "
+            "quota, rate_limit, request_timeout, safety, schedules, targets)",
         ),
         (
             "targets:\n  prod: {}\n",

@@ -347,7 +347,6 @@ def test_load_schedules_reads_the_glob_in_sorted_order(tmp_path: Path) -> None:
     write(tmp_path / "schedules.d/notes.txt", "name: not a schedule\n")
     write(tmp_path / "schedules.d/d.yml", "name: other extension\n")
     write(tmp_path / "elsewhere/e.yaml", "name: e\n")
-    (tmp_path / "schedules.d/dir.yaml").mkdir()
     result = load_schedules(tmp_path, "schedules.d/**/*.yaml")
     assert result.files == (
         "schedules.d/Z.yaml",
@@ -391,20 +390,24 @@ def test_load_schedules_reports_every_bad_file_and_keeps_the_good(tmp_path: Path
     ]
 
 
-def test_load_schedules_with_a_pattern_outside_root(tmp_path: Path) -> None:
+def test_load_schedules_refuses_a_pattern_outside_root(tmp_path: Path) -> None:
     write(tmp_path / "shared/one.yaml", "name: one\n")
     write(tmp_path / "repo/own.yaml", "name: own\n")
     result = load_schedules(tmp_path / "repo", "../shared/*.yaml")
     assert result.files == ("../shared/one.yaml",)
-    assert [d.file for d in result.documents] == ["../shared/one.yaml"]
+    assert result.documents == ()
+    assert [str(d) for d in result.diagnostics] == [
+        "../shared/one.yaml: error: outside the repository (the schedules glob leaves it); refused"
+    ]
 
 
-def test_load_schedules_with_an_absolute_pattern(tmp_path: Path) -> None:
+def test_load_schedules_refuses_an_absolute_pattern_outside_root(tmp_path: Path) -> None:
     write(tmp_path / "abs/one.yaml", "name: one\n")
     write(tmp_path / "repo/two.yaml", "name: two\n")
     result = load_schedules(tmp_path / "repo", f"{tmp_path}/abs/*.yaml")
     assert result.files == ("../abs/one.yaml",)
-    assert result.diagnostics == ()
+    assert result.documents == ()
+    assert len(result.diagnostics) == 1
 
 
 @pytest.mark.parametrize(

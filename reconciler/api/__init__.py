@@ -7,6 +7,8 @@ Modules, one job each:
 - ``_retry``: RetryPolicy and the retry loop for idempotent requests (tenacity).
 - ``_listing``: reading a whole app consistently (pages, details, relisting).
 - ``_create``: the safe POST (look up before re-sending after an ambiguous failure).
+- ``_claim``: one schedule per name among concurrent writers (park, settle, promote).
+- ``_json``: JSON answers parsed with their nesting bounded.
 - ``_models``: RemoteSchedule and Run, and parsing the API's JSON into them.
 - ``_target``: base URLs by region, credentials from the environment.
 - ``errors``: the ApiError tree.
@@ -21,6 +23,7 @@ from reconciler.api.errors import (
     AuthenticationFailed,
     ConnectionFailed,
     CreateAmbiguous,
+    CreateContended,
     InvalidRequest,
     ListingUnstable,
     MalformedResponse,
@@ -39,6 +42,7 @@ __all__ = [
     "AuthenticationFailed",
     "ConnectionFailed",
     "CreateAmbiguous",
+    "CreateContended",
     "InvalidRequest",
     "ListingUnstable",
     "MalformedResponse",

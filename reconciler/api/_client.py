@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
 
+from reconciler.api._claim import Claims, create_claimed
 from reconciler.api._create import NameFinder, create_once
 from reconciler.api._http import Session
 from reconciler.api._listing import LIST_PATH, detail_path, list_app
@@ -45,6 +48,7 @@ class ScheduleClient:
         timeout: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen, so sharing it is safe)
         credential_names: tuple[str, str] = ("ENGAGELAB_APP_KEY", "ENGAGELAB_MASTER_SECRET"),
+        park_creates_from: datetime | None = None,
     ) -> None:
         self._settings: dict[str, Any] = {
             "base_url": base_url,
@@ -58,10 +62,18 @@ class ScheduleClient:
             "retry_after_cap": retry.retry_after_cap,
         }
         self._retry = retry
+        # The whole of one call, retries and waits included: a hung endpoint fails
+        # within about (retries + 1) x timeout, never hangs a CI job.
+        self._deadline = retry.max_attempts * timeout
         self._base_url = base_url
         # Built on entering, inside the event loop the semaphore and limiter belong to.
         self._session: Session | None = None
         self._finder = NameFinder()
+        # Set: creates are parked and claimed (one per name among concurrent writers,
+        # see ``_claim``), their parked fire times counted from this instant.
+        self._park_from = park_creates_from
+        self._claims = Claims(self._pause)
+        self._token = secrets.token_hex(8)
 
     def __repr__(self) -> str:
         return f"ScheduleClient(base_url={self._base_url!r})"
@@ -99,7 +111,7 @@ class ScheduleClient:
         async def attempt(_: int) -> Any:
             return await session.send("GET", path)
 
-        return await call_with_retries(self._retry, f"GET {path}", attempt)
+        return await call_with_retries(self._retry, f"GET {path}", attempt, self._deadline)
 
     async def _pause(self, attempt: int) -> None:
         await asyncio.sleep(self._retry.delay(attempt))
@@ -124,9 +136,30 @@ class ScheduleClient:
         return schedule_from_json(detail, position=-1, where=f"GET {path}")
 
     async def create_schedule(self, body: Mapping[str, Any]) -> str:
-        """Create a schedule and return its id; never creates two (see ``_create``)."""
+        """Create a schedule and return its id; never creates two (see ``_create``).
+
+        With ``park_creates_from``, never two of one name among concurrent writers
+        either (see ``_claim``): CreateContended when another writer's came first.
+        """
+        if self._park_from is None:
+            return await self._post(body)
+        return await create_claimed(
+            body,
+            now=self._park_from,
+            token=self._token,
+            create=lambda parked: self._claims.post(self._post, parked),
+            settle=lambda name, mine: self._claims.settle(name, mine, self._get),
+            promote=self.update_schedule,
+            withdraw=self.delete_schedule,
+        )
+
+    async def _post(self, body: Mapping[str, Any]) -> str:
         return await create_once(
-            body, send=self._open.send, finder=self._finder, policy=self._retry
+            body,
+            send=self._open.send,
+            finder=self._finder,
+            policy=self._retry,
+            deadline=self._deadline,
         )
 
     async def update_schedule(self, schedule_id: str, body: Mapping[str, Any]) -> None:
@@ -139,7 +172,7 @@ class ScheduleClient:
         async def attempt(_: int) -> None:
             await session.send("PUT", path, payload)
 
-        await call_with_retries(self._retry, f"PUT {path}", attempt)
+        await call_with_retries(self._retry, f"PUT {path}", attempt, self._deadline)
 
     async def delete_schedule(self, schedule_id: str) -> None:
         """Delete a schedule; a 404 after an earlier, unanswered attempt means it is done."""
@@ -157,7 +190,7 @@ class ScheduleClient:
             # number > 1: an earlier attempt failed in transit, most likely after the
             # server deleted it; the goal (no such schedule) holds either way.
 
-        await call_with_retries(self._retry, f"DELETE {path}", attempt)
+        await call_with_retries(self._retry, f"DELETE {path}", attempt, self._deadline)
 
     async def msg_ids(self, schedule_id: str) -> list[Run]:
         """The runs of a schedule: each execution's msg_id, error and time."""

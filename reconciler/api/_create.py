@@ -149,19 +149,41 @@ async def create_once(
     send: Send,
     policy: RetryPolicy,
     finder: NameFinder,
+    deadline: float | None = None,
 ) -> str:
     """POST ``body`` and return the new schedule's id, never making two (see module doc).
 
     The look-up is ``finder`` (one per client, so that concurrent creates share
-    scans), reading with ``send`` and retrying GETs per ``policy``.
+    scans), reading with ``send`` and retrying GETs per ``policy``. ``deadline``
+    (seconds) bounds the whole create: past it, whether the schedule exists is
+    unknown, which is CreateAmbiguous (the next plan sees what is there).
     """
 
     async def fetch(path: str) -> Any:
-        return await call_with_retries(policy, f"GET {path}", lambda _: send("GET", path, None))
+        return await call_with_retries(
+            policy, f"GET {path}", lambda _: send("GET", path, None), deadline
+        )
 
     async def find(wanted: str) -> list[RemoteSchedule]:
         return await finder.find(wanted, fetch)
 
+    failure: ApiError
+    try:
+        async with asyncio.timeout(deadline):
+            return await _create(body, send, policy, find)
+    except TimeoutError:
+        failure = CreateAmbiguous(
+            f"creating {body.get('name')!r} timed out: no settled answer within {deadline:g} s; "
+            "it may or may not exist now: re-plan",
+            method="POST",
+            path=CREATE_PATH,
+        )
+    raise failure
+
+
+async def _create(
+    body: Mapping[str, Any], send: Send, policy: RetryPolicy, find: FindByName
+) -> str:
     name = body.get("name")
     payload = _plain(body)
     last: ApiError | None = None

@@ -29,6 +29,7 @@ import httpx
 from aiolimiter import AsyncLimiter
 
 from reconciler import __version__
+from reconciler.api._json import parse_json
 from reconciler.api._pool import ShardedTransport, proxy_configured
 from reconciler.api.errors import (
     CODE_MEANINGS,
@@ -163,11 +164,11 @@ class Session:
                     )
             except TimeoutError:
                 failure = ConnectionFailed(
-                    f"no answer within {self.timeout:g} s", method=method, path=path
+                    f"timed out: no answer within {self.timeout:g} s", method=method, path=path
                 )
             except httpx.TimeoutException as exc:
                 failure = ConnectionFailed(
-                    f"no answer within {self.timeout:g} s ({type(exc).__name__})",
+                    f"timed out: no answer within {self.timeout:g} s ({type(exc).__name__})",
                     method=method,
                     path=path,
                 )
@@ -200,7 +201,7 @@ class Session:
         if not response.content.strip():
             return None
         try:
-            return json.loads(response.content)
+            return parse_json(response.content)
         except ValueError:
             failure = MalformedResponse(
                 f"the answer is not JSON: {self.redact(response.text[:80])!r}",
@@ -215,7 +216,7 @@ class Session:
         code: int | None = None
         message: str | None = None
         try:
-            data = json.loads(response.content) if response.content.strip() else None
+            data = parse_json(response.content) if response.content.strip() else None
         except ValueError:
             data = None
             message = response.text.strip()[:200] or None

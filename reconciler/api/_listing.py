@@ -39,13 +39,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.api._models import RemoteSchedule, is_complete, schedule_from_json, unwrap_detail
+from reconciler.api._models import (
+    RemoteSchedule,
+    is_complete,
+    schedule_from_json,
+    unreadable,
+    unwrap_detail,
+)
 from reconciler.api.errors import ApiError, ListingUnstable, MalformedResponse, ScheduleNotFound
+from reconciler.limits import LIST_WINDOW, MAX_LISTED
 
 log = logging.getLogger("reconciler.api")
 
@@ -83,18 +91,37 @@ def _int_field(data: Mapping[str, Any], key: str, where: str) -> int | None:
 
 
 def _parse_page(data: Any, number: int) -> _Page:
+    """One page, refused (MalformedResponse) unless its numbers can be true.
+
+    Checked before anything is scheduled from it: a ``total_count`` no app can hold,
+    a ``total_pages`` that does not follow from ``total_count`` at 50 a page, more
+    than 50 entries. A server claiming ten million pages is refused on page 1.
+    """
     where = f"GET {LIST_PATH}?page={number}"
     if not isinstance(data, Mapping):
         raise MalformedResponse(f"{where}: expected an object with total_count and schedules")
     total_count = _int_field(data, "total_count", where)
     if total_count is None:
         raise MalformedResponse(f"{where}: no total_count")
+    if not 0 <= total_count <= MAX_LISTED:
+        raise MalformedResponse(
+            f"{where}: total_count {total_count} is not a number of schedules an app can "
+            f"hold (0..{MAX_LISTED})"
+        )
+    expected_pages = math.ceil(total_count / PAGE_SIZE)
     total_pages = _int_field(data, "total_pages", where)
     if total_pages is None:
-        total_pages = math.ceil(total_count / PAGE_SIZE)
+        total_pages = expected_pages
+    elif total_pages != expected_pages and not (total_count == 0 and total_pages == 1):
+        raise MalformedResponse(
+            f"{where}: total_pages {total_pages} does not fit total_count {total_count} "
+            f"at {PAGE_SIZE} a page ({expected_pages} expected)"
+        )
     schedules = data.get("schedules") or []
     if not isinstance(schedules, list):
         raise MalformedResponse(f"{where}: schedules is not an array")
+    if len(schedules) > PAGE_SIZE:
+        raise MalformedResponse(f"{where}: {len(schedules)} schedules on one page, not {PAGE_SIZE}")
     for entry in schedules:
         if not isinstance(entry, Mapping):
             raise MalformedResponse(f"{where}: a schedules entry is not an object")
@@ -103,11 +130,73 @@ def _parse_page(data: Any, number: int) -> _Page:
     return _Page(number, total_count, total_pages, tuple(schedules))
 
 
+def _check_fill(page: _Page, total_count: int) -> None:
+    """Every page but the last holds 50; the last the rest (one answer: one moment)."""
+    pages = math.ceil(total_count / PAGE_SIZE)
+    if page.number > pages:
+        expected = 0
+    elif page.number < pages:
+        expected = PAGE_SIZE
+    else:
+        expected = total_count - PAGE_SIZE * (pages - 1)
+    if len(page.entries) != expected:
+        raise _Moved(
+            f"page {page.number} holds {len(page.entries)} schedules where total_count "
+            f"{total_count} means {expected}"
+        )
+
+
+async def _work(
+    window: int,
+    pages: Iterator[int],
+    get_page: Callable[[int], Awaitable[None]],
+    details: deque[str],
+    get_detail: Callable[[str], Awaitable[None]],
+) -> None:
+    """Read the remaining pages, and the details their entries ask for, `window` at a time.
+
+    Pages go first (the client's semaphore is FIFO, and a moved count is best seen
+    early). However many pages a server claims, at most `window` requests are
+    scheduled at once: memory stays flat.
+    """
+    busy = 0
+    changed = asyncio.Event()
+
+    async def worker() -> None:
+        nonlocal busy
+        while True:
+            number = next(pages, None)
+            if number is not None:
+                job = get_page(number)
+            elif details:
+                job = get_detail(details.popleft())
+            elif busy:  # a page in flight may still ask for details
+                changed.clear()
+                await changed.wait()
+                continue
+            else:
+                changed.set()
+                return
+            busy += 1
+            try:
+                await job
+            finally:
+                busy -= 1
+                changed.set()
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(window):
+            group.create_task(worker())
+
+
 async def _attempt(fetch: Fetch) -> list[RemoteSchedule]:
     first = _parse_page(await fetch(f"{LIST_PATH}?page=1"), 1)
+    _check_fill(first, first.total_count)
     pages: dict[int, tuple[Mapping[str, Any], ...]] = {1: first.entries}
-    details: dict[str, Mapping[str, Any]] = {}
+    # A detail, or why it cannot be read (the schedule is then reported, not the listing).
+    details: dict[str, Mapping[str, Any] | str] = {}
     requested: set[str] = set()
+    wanted: deque[str] = deque()
 
     async def get_detail(schedule_id: str) -> None:
         path = detail_path(schedule_id)
@@ -115,54 +204,59 @@ async def _attempt(fetch: Fetch) -> list[RemoteSchedule]:
             data = await fetch(path)
         except ScheduleNotFound:
             raise _Moved(f"schedule {schedule_id} was deleted while listing") from None
-        detail = unwrap_detail(data, schedule_id, where=f"GET {path}")
+        try:
+            detail = unwrap_detail(data, schedule_id, where=f"GET {path}")
+        except MalformedResponse as unreadable:
+            details[schedule_id] = f"its details are not the documented shape ({unreadable})"
+            return
         if detail is None:
             raise _Moved(f"schedule {schedule_id} was deleted while listing")
         details[schedule_id] = detail
 
-    async with asyncio.TaskGroup() as group:
-
-        def complete(entries: tuple[Mapping[str, Any], ...]) -> None:
-            for entry in entries:
-                schedule_id: str = entry["schedule_id"]
-                if schedule_id in requested or is_complete(entry):
-                    continue
+    def complete(entries: tuple[Mapping[str, Any], ...]) -> None:
+        for entry in entries:
+            schedule_id: str = entry["schedule_id"]
+            if schedule_id not in requested and not is_complete(entry):
                 requested.add(schedule_id)
-                group.create_task(get_detail(schedule_id))
+                wanted.append(schedule_id)
 
-        async def get_page(number: int) -> None:
-            page = _parse_page(await fetch(f"{LIST_PATH}?page={number}"), number)
-            if page.total_count != first.total_count:
-                raise _Moved(
-                    f"total_count moved from {first.total_count} to {page.total_count} "
-                    f"between page 1 and page {number}"
-                )
-            pages[number] = page.entries
-            complete(page.entries)
+    async def get_page(number: int) -> None:
+        page = _parse_page(await fetch(f"{LIST_PATH}?page={number}"), number)
+        if page.total_count != first.total_count:
+            raise _Moved(
+                f"total_count moved from {first.total_count} to {page.total_count} "
+                f"between page 1 and page {number}"
+            )
+        _check_fill(page, first.total_count)
+        pages[number] = page.entries
+        complete(page.entries)
 
-        # Pages first: the semaphore is FIFO, and a moved count is best seen early.
-        for number in range(2, first.total_pages + 1):
-            group.create_task(get_page(number))
-        complete(first.entries)
+    complete(first.entries)
+    await _work(LIST_WINDOW, iter(range(2, first.total_pages + 1)), get_page, wanted, get_detail)
+    return _assemble(pages, details, first.total_count)
 
+
+def _assemble(
+    pages: dict[int, tuple[Mapping[str, Any], ...]],
+    details: dict[str, Mapping[str, Any] | str],
+    total_count: int,
+) -> list[RemoteSchedule]:
     ordered: dict[str, Mapping[str, Any]] = {}
     for number in sorted(pages):
         for entry in pages[number]:
             ordered.setdefault(entry["schedule_id"], entry)
-    if len(ordered) != first.total_count:
-        raise _Moved(
-            f"{len(ordered)} distinct schedules listed but total_count is {first.total_count}"
-        )
+    if len(ordered) != total_count:
+        raise _Moved(f"{len(ordered)} distinct schedules listed but total_count is {total_count}")
     result: list[RemoteSchedule] = []
     for position, (schedule_id, entry) in enumerate(ordered.items()):
         where = f"GET {detail_path(schedule_id)}"
-        if is_complete(entry):
-            result.append(schedule_from_json(entry, position=position, where=where))
+        detail = entry if is_complete(entry) else details[schedule_id]
+        if isinstance(detail, str):
+            result.append(unreadable(entry, position=position, problem=detail))
         else:
+            summary = None if detail is entry else entry
             result.append(
-                schedule_from_json(
-                    details[schedule_id], position=position, summary=entry, where=where
-                )
+                schedule_from_json(detail, position=position, summary=summary, where=where)
             )
     return result
 

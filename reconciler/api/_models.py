@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from reconciler.api._json import depth_of, parse_json
 from reconciler.api.errors import MalformedResponse
+from reconciler.limits import MAX_DEPTH, MAX_SCHEDULE_BYTES
 
 #: The four keys of a schedule the API takes and gives back.
 BODY_KEYS = ("name", "enabled", "trigger", "push")
@@ -21,6 +24,12 @@ class RemoteSchedule:
 
     ``position`` is its place in the creation-ordered listing (0 = oldest); a schedule
     fetched on its own (``get_schedule``) has position -1, as nothing orders it.
+
+    ``problem`` says why the schedule cannot be handled (nested too deep, too big,
+    not the documented shape, a name that cannot be shown), with ``trigger`` and
+    ``push`` left empty: another client may store what we cannot read, and one such
+    schedule must not lock the tool out of the app. The planner decides what to do
+    with it (see ``reconciler.plan``).
     """
 
     schedule_id: str
@@ -29,6 +38,7 @@ class RemoteSchedule:
     trigger: Mapping[str, Any]
     push: Mapping[str, Any]
     position: int
+    problem: str | None = None
 
     def body(self) -> dict[str, Any]:
         """The API body ``{"name", "enabled", "trigger", "push"}``, a copy safe to change."""
@@ -63,30 +73,64 @@ def schedule_from_json(
     summary: Mapping[str, Any] | None = None,
     where: str,
 ) -> RemoteSchedule:
-    """Build a RemoteSchedule from a detail (or full list entry), the summary filling gaps."""
+    """Build a RemoteSchedule from a detail (or full list entry), the summary filling gaps.
+
+    Only a missing ``schedule_id`` is a MalformedResponse (the page cannot be read);
+    any other flaw makes a schedule with a ``problem``.
+    """
     merged: dict[str, Any] = dict(summary or {})
     merged.update(data)
     schedule_id = merged.get("schedule_id")
-    name = merged.get("name")
-    enabled = merged.get("enabled")
-    trigger = merged.get("trigger")
-    push = merged.get("push")
     if not isinstance(schedule_id, str) or not schedule_id:
         raise MalformedResponse(f"{where}: a schedule without a schedule_id")
-    if not isinstance(name, str):
-        raise MalformedResponse(f"{where}: schedule {schedule_id} has no name")
-    if not isinstance(enabled, bool):
-        raise MalformedResponse(f"{where}: schedule {schedule_id} has no boolean 'enabled'")
-    if not isinstance(trigger, Mapping) or not isinstance(push, Mapping):
-        raise MalformedResponse(f"{where}: schedule {schedule_id} lacks 'trigger' or 'push'")
+    name, enabled = merged.get("name"), merged.get("enabled")
+    trigger, push = merged.get("trigger"), merged.get("push")
+    problem = _problem(name, enabled, trigger, push)
+    if problem is not None:
+        return unreadable(merged, position=position, problem=problem)
     return RemoteSchedule(
         schedule_id=schedule_id,
-        name=name,
-        enabled=enabled,
-        trigger=copy.deepcopy(dict(trigger)),
-        push=copy.deepcopy(dict(push)),
+        name=cast(str, name),
+        enabled=cast(bool, enabled),
+        trigger=copy.deepcopy(dict(cast(Mapping[str, Any], trigger))),
+        push=copy.deepcopy(dict(cast(Mapping[str, Any], push))),
         position=position,
     )
+
+
+def unreadable(data: Mapping[str, Any], *, position: int, problem: str) -> RemoteSchedule:
+    """A schedule we cannot handle: its id, what can be read of its name, and why."""
+    name, enabled = data.get("name"), data.get("enabled")
+    return RemoteSchedule(
+        schedule_id=str(data["schedule_id"]),
+        name=name if isinstance(name, str) else "",
+        enabled=enabled if isinstance(enabled, bool) else False,
+        trigger={},
+        push={},
+        position=position,
+        problem=problem,
+    )
+
+
+def _problem(name: Any, enabled: Any, trigger: Any, push: Any) -> str | None:
+    """Why a schedule cannot be handled, or None."""
+    if not isinstance(name, str):
+        return "it has no name"
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        # Shown as it is, it would break an output line (where a CI log reads commands).
+        return "its name holds a line break or a control character"
+    if not isinstance(enabled, bool):
+        return "it has no boolean 'enabled'"
+    if not isinstance(trigger, Mapping) or not isinstance(push, Mapping):
+        return "it lacks 'trigger' or 'push' as objects"
+    body = {"trigger": trigger, "push": push}
+    # The body object is level 1, as a schedule file's top mapping is.
+    if depth_of(body, MAX_DEPTH) > MAX_DEPTH:
+        return f"it nests deeper than {MAX_DEPTH} levels"
+    size = len(json.dumps(body, ensure_ascii=False).encode())
+    if size > MAX_SCHEDULE_BYTES:
+        return f"it is {size} bytes of JSON, more than {MAX_SCHEDULE_BYTES}"
+    return None
 
 
 def unwrap_detail(data: Any, schedule_id: str, *, where: str) -> Mapping[str, Any] | None:
@@ -148,7 +192,7 @@ def run_from_element(element: Any, *, where: str) -> Run:
     """One msg-ids element: a JSON-encoded string (EngageLab) or an object (JPush, Java SDK)."""
     if isinstance(element, str):
         try:
-            decoded = json.loads(element)
+            decoded = parse_json(element.encode("utf-8", "surrogatepass"))
         except ValueError:
             raise MalformedResponse(
                 f"{where}: a msg-ids element is neither an object nor a JSON-encoded object: "

@@ -10,6 +10,7 @@ back together. POST is not retried here: see ``_create``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -85,19 +86,27 @@ async def call_with_retries(
     policy: RetryPolicy,
     what: str,
     attempt: Callable[[int], Awaitable[T]],
+    deadline: float | None = None,
 ) -> T:
     """Run ``attempt(n)`` until it succeeds, fails for good, or the attempts run out.
 
     ``attempt`` receives its 1-based number (a DELETE needs to know whether an earlier
-    try may already have done the work). Whatever is finally raised is an ApiError
-    whose explanation counts the retries.
+    try may already have done the work). ``deadline`` (seconds) bounds the whole call,
+    waits included: a hung endpoint fails within it, whatever the backoff would
+    still allow. Whatever is finally raised is an ApiError whose explanation counts
+    the retries.
     """
     attempts = 0
+    last: ApiError | None = None
 
     async def once() -> T:
-        nonlocal attempts
+        nonlocal attempts, last
         attempts += 1
-        return await attempt(attempts)
+        try:
+            return await attempt(attempts)
+        except ApiError as error:
+            last = error
+            raise
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -126,8 +135,22 @@ async def call_with_retries(
     )
     failure: ApiError
     try:
-        return await retrying(once)
+        async with asyncio.timeout(deadline):
+            return await retrying(once)
     except ApiError as error:
         failure = gave_up(error, attempts)
+    except TimeoutError:
+        failure = out_of_time(what, deadline, attempts, last)
     # Raised outside the handler: the chain stays free of the attempts' internals.
     raise failure
+
+
+def out_of_time(
+    what: str, deadline: float | None, attempts: int, last: ApiError | None
+) -> ApiError:
+    """The error of a call cut off by its deadline: the last failure, or a plain time-out."""
+    outcome = f"gave up after {deadline:g} s"
+    if last is not None:
+        return gave_up(last, attempts, outcome)
+    method, _, path = what.partition(" ")
+    return ConnectionFailed(f"timed out: no answer; {outcome}", method=method, path=path)

@@ -15,6 +15,7 @@
         ├── MalformedResponse          an answer we cannot read (not JSON, wrong shape)
         ├── ListingUnstable            the app kept changing while it was being listed
         └── CreateAmbiguous            a create's outcome is unknown or conflicting: re-plan
+            └── CreateContended        another writer created the name at the same moment
 
 httpx's exceptions never leave the client: each is translated into one of these
 and raised outside the ``except`` block that caught it, so neither ``__cause__`` nor
@@ -168,3 +169,8 @@ class ListingUnstable(ApiError):
 
 class CreateAmbiguous(ApiError):
     """A POST may or may not have created the schedule, and looking it up did not settle it."""
+
+
+class CreateContended(CreateAmbiguous):
+    """Another writer created the same name at the same moment and settled it first (see
+    ``_claim``): our parked copy was withdrawn before it could fire."""

@@ -1,7 +1,14 @@
 """The store: schedules, runs and the clock in SQLite (":memory:" or a file shared by processes).
 
 Every change runs in a `BEGIN IMMEDIATE` transaction, so a quota check and its insert are
-atomic and two processes sharing one file never lose or duplicate a schedule.
+atomic and two processes sharing one file never lose or duplicate a schedule. Writers
+wait for each other (a 30 s busy timeout) rather than fail.
+
+One step SQLite does not wait for: switching a new file to WAL needs it to itself, and
+`PRAGMA journal_mode = WAL` answers "database is locked" at once when another
+connection holds a lock on it — which is what two `reconciler apply` starting together
+on a fresh `.reconciler/local.db` did. So the switch is retried until the same busy
+timeout has passed, and skipped when the file is in WAL mode already.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +49,9 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, id);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+#: Seconds a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT = 30.0
 
 # msg_ids are numeric strings; an offset keeps them looking like the documents' ones.
 MSG_ID_BASE = 1_000_000
@@ -120,6 +131,21 @@ def _stored(row: tuple[Any, ...]) -> Stored:
     )
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, waiting out other connections' locks (see the module doc)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
+
+
 class Store:
     """Schedules, runs and the clock; safe to share between threads and processes."""
 
@@ -129,13 +155,13 @@ class Store:
             os.makedirs(os.path.dirname(path), exist_ok=True)
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE.
         self._db = sqlite3.connect(
-            target, isolation_level=None, check_same_thread=False, timeout=30.0
+            target, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
         )
         self._lock = threading.RLock()
         with self._lock:
-            self._db.execute("PRAGMA busy_timeout = 30000")
+            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             if path is not None:
-                self._db.execute("PRAGMA journal_mode = WAL")
+                _use_wal(self._db)
                 self._db.execute("PRAGMA synchronous = NORMAL")
             with self._write() as db:
                 for statement in SCHEMA.split(";"):

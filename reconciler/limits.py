@@ -1,0 +1,37 @@
+"""Limits: how much of anything hostile input may make the reconciler read, build or wait for.
+
+Schedule files and reconciler.yaml come from many hands, and the API is shared
+with other tools: every reader is bounded so that no input can exhaust memory,
+recurse the interpreter to death or hang a CI job. One place for the numbers,
+so that the loader, the API client and the README agree.
+"""
+
+from __future__ import annotations
+
+#: Lists and mappings inside one another, a whole schedule counted (its top
+#: mapping is level 1): deeper than any real push payload (about 8), far below
+#: what Python's recursion or libyaml's C composer survive.
+MAX_DEPTH = 64
+
+#: A schedule file (or reconciler.yaml) larger than this is refused unread;
+#: `max_file_bytes` (top level or per target) overrides it for schedule files.
+MAX_FILE_BYTES = 4_000_000
+
+#: Values that YAML aliases may add to one file, counted as what they expand to.
+#: Sharing an `extras` block between android and ios costs a few dozen; a
+#: "billion laughs" bomb needs millions.
+MAX_ALIAS_VALUES = 100_000
+
+#: A remote schedule whose JSON text is longer than this is not handled: it could
+#: not be written to a schedule file either.
+MAX_SCHEDULE_BYTES = MAX_FILE_BYTES
+
+#: The most schedules a listing accepts (a hundred times the API's documented
+#: default quota of 1000 active schedules): a larger `total_count` is a lie.
+MAX_LISTED = 100_000
+
+#: Pages and details a listing reads at once, whatever the server claims.
+LIST_WINDOW = 64
+
+#: Seconds one request may take before it is abandoned (`request_timeout`).
+REQUEST_TIMEOUT = 30.0

@@ -1,0 +1,150 @@
+"""Concurrent writers: two real `reconciler apply --auto-approve` at once leave each name once.
+
+Against the served emulator (a real HTTP server on 127.0.0.1) and against
+`endpoint: local` (two processes on one .reconciler/local.db), several rounds of
+creates, updates, replaces and deletes; after each round the app holds every desired
+name exactly once, with its real (not parked) body. See reconciler/api/_claim.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.api import RemoteSchedule
+from reconciler.emulator import Settings
+from reconciler.emulator.server import serve_in_thread
+from reconciler.model import canonical
+from tests.support.cli import remote
+from tests.support.clock import NOW
+from tests.support.hostile import listing, run_capped, schedule, start_cli, write_repo
+
+SAFETY = {"max_delete_percent": 100, "max_update_percent": 100, "min_existing": 0}
+
+
+def rounds() -> list[list[dict[str, Any]]]:
+    """Round 1: 100 creates; 2: 30 updates, 20 creates, 10 deletes; 3: 10 replaces, 30 creates."""
+    first = [schedule(f"c{i:03d}") for i in range(100)]
+    second = [schedule(f"c{i:03d}", alert="v2" if i < 30 else "hello") for i in range(10, 100)]
+    second += [schedule(f"d{i:03d}") for i in range(20)]
+    third = [dict(s) for s in second]
+    for s in third[:10]:  # zone_type 1 -> 2: the API cannot update it, so a replace
+        s["trigger"] = {"single": {"time": "2027-01-01 09:00:00", "zone_type": 2}}
+    third += [schedule(f"e{i:03d}") for i in range(30)]
+    return [first, second, third]
+
+
+def apply_twice_at_once(repo: Path) -> list[tuple[int, str, str]]:
+    procs = [start_cli(repo, "apply", "--auto-approve") for _ in range(2)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        results.append((proc.returncode, out, err))
+    return results
+
+
+def assert_each_name_once(found: list[RemoteSchedule], docs: list[dict[str, Any]]) -> None:
+    counts = Counter(r.name for r in found)
+    assert [name for name, n in counts.items() if n > 1] == [], "a name is held twice"
+    assert set(counts) == {d["name"] for d in docs}, "missing or extra schedules"
+    want = {d["name"]: canonical(d) for d in docs}
+    parked = [r.name for r in found if canonical(r.body()) != want[r.name]]
+    assert parked == [], f"not the desired body (left parked?): {parked[:5]}"
+
+
+def check_outputs(results: list[tuple[int, str, str]]) -> int:
+    """No traceback, exit 0 or 1; how many creates lost to the other writer (one line each)."""
+    contended = 0
+    for code, out, err in results:
+        assert "Traceback" not in err, err[-3000:]
+        assert "internal error" not in err, err[-3000:]
+        assert code in (0, 1), (code, err[-2000:])
+        lost = [line for line in out.splitlines() if "another writer created" in line]
+        assert all(line.startswith("failed create ") for line in lost), lost[:3]
+        contended += len(lost)
+    return contended
+
+
+@pytest.mark.timeout(300)
+def test_two_applies_against_the_served_emulator(tmp_path: Path) -> None:
+    # Latency makes both plan before either creates: every create is contended.
+    settings = Settings(now=NOW, state=str(tmp_path / "state.db"), faults=("latency=3,jitter=3",))
+    contended = 0
+    with serve_in_thread(settings) as url:
+        config = {
+            "default_target": "emu",
+            "targets": {"emu": {"endpoint": url}},
+            "safety": SAFETY,
+        }
+        for docs in rounds():
+            write_repo(tmp_path / "repo", config, docs)
+            contended += check_outputs(apply_twice_at_once(tmp_path / "repo"))
+            assert_each_name_once(listing(url), docs)
+    assert contended > 0, "the two applies never raced for a name: the test proves nothing"
+
+
+@pytest.mark.timeout(300)
+def test_two_applies_on_one_local_state_file(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    contended = 0
+    for docs in rounds()[:2]:
+        write_repo(repo, {"safety": SAFETY}, docs)
+        results = apply_twice_at_once(repo)
+        assert not any("database is locked" in err for _, _, err in results), results
+        contended += check_outputs(results)
+        assert_each_name_once(remote(repo), docs)
+    assert contended > 0, "the two applies never raced for a name: the test proves nothing"
+
+
+def test_a_fresh_state_file_locked_by_another_process_is_waited_for(tmp_path: Path) -> None:
+    """The WAL switch of a new state file waits for a lock it meets; it never fails at once."""
+    repo = tmp_path / "repo"
+    write_repo(repo, {"safety": SAFETY}, [schedule("waits_for_the_lock")])
+    state = repo / ".reconciler" / "local.db"
+    state.parent.mkdir()
+    other = sqlite3.connect(state, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE held (x)")
+    other.execute("BEGIN IMMEDIATE")  # a writer at work, the file still in rollback mode
+    release = threading.Timer(1.0, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        outcome = run_capped(repo, "apply", "--auto-approve")
+    finally:
+        release.join()
+        other.close()
+    assert outcome.code == 0, outcome.stderr
+    assert "database is locked" not in outcome.stderr
+    assert [r.name for r in remote(repo)] == ["waits_for_the_lock"]
+
+
+def test_a_killed_loser_leaves_nothing_that_fires(tmp_path: Path) -> None:
+    """A writer killed mid-apply leaves at most parked copies; the next apply converges."""
+    settings = Settings(now=NOW, state=str(tmp_path / "state.db"), faults=("latency=5,jitter=5",))
+    with serve_in_thread(settings) as url:
+        config = {"default_target": "emu", "targets": {"emu": {"endpoint": url}}, "safety": SAFETY}
+        docs = [schedule(f"k{i:03d}") for i in range(60)]
+        write_repo(tmp_path / "repo", config, docs)
+        victim, survivor = (start_cli(tmp_path / "repo", "apply", "--auto-approve") for _ in "ab")
+        assert victim.stdout is not None
+        for line in victim.stdout:  # the changes start right after the plan
+            if line.startswith("Checksum:"):
+                break
+        time.sleep(0.3)
+        victim.kill()
+        victim.communicate(timeout=30)
+        survivor.communicate(timeout=120)
+        # Whatever is left is either the real schedule or a parked copy: nothing that
+        # fires at the real time twice.
+        real = Counter(r.name for r in listing(url) if "reconciler-parked:" not in str(r.push))
+        assert max(real.values(), default=0) <= 1, real
+        again = run_capped(
+            tmp_path / "repo", "apply", "--auto-approve", "--resolve-duplicates", "keep-oldest"
+        )
+        assert again.code == 0, again.stdout[-2000:] + again.stderr
+        assert_each_name_once(listing(url), docs)
