@@ -37,7 +37,7 @@ class Client(Protocol):
 
     async def create_schedule(self, body: Any) -> str: ...
     async def update_schedule(self, schedule_id: str, body: Any) -> None: ...
-    async def delete_schedule(self, schedule_id: str) -> None: ...
+    async def delete_schedule(self, schedule_id: str, *, missing_ok: bool = False) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Outcome:
     ok: bool
     schedule_id: str | None = None
     error: str = ""
+    #: A delete found the schedule already gone (another writer, or expiry, was first).
+    already_gone: bool = False
 
     def line(self) -> str:
         """`created NAME id=…` or `failed NAME: 28103 …`: one line per change."""
@@ -56,7 +58,8 @@ class Outcome:
             return (
                 f"{verb} {self.change.name} id={self.change.schedule_id} -> id={self.schedule_id}"
             )
-        return f"{verb} {self.change.name} id={self.schedule_id}"
+        gone = " (already gone)" if self.already_gone else ""
+        return f"{verb} {self.change.name} id={self.schedule_id}{gone}"
 
 
 @dataclass(frozen=True)
@@ -85,15 +88,15 @@ async def _carry_out(change: Change, client: Client) -> Outcome:
     try:
         if change.action == "delete":
             assert change.schedule_id is not None
-            await client.delete_schedule(change.schedule_id)
-            return Outcome(change, True, change.schedule_id)
+            deleted = await client.delete_schedule(change.schedule_id, missing_ok=True)
+            return Outcome(change, True, change.schedule_id, already_gone=not deleted)
         if change.action == "update":
             assert change.schedule_id is not None
             await client.update_schedule(change.schedule_id, change.after)
             return Outcome(change, True, change.schedule_id)
         if change.action == "replace":
             assert change.schedule_id is not None
-            await client.delete_schedule(change.schedule_id)
+            await client.delete_schedule(change.schedule_id, missing_ok=True)
             return Outcome(change, True, await client.create_schedule(change.after))
         if change.action == "create":
             return Outcome(change, True, await client.create_schedule(change.after))

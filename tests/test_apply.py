@@ -79,3 +79,26 @@ def test_a_moved_plan_says_what_moved() -> None:
     fresh = plan_of([desired("a"), desired("b")], [])
     with pytest.raises(StalePlan, match="create 1 -> 2"):
         check_checksum(saved["checksum"], fresh, saved["summary"])
+
+
+def test_a_delete_of_a_schedule_already_gone_is_done_and_says_so() -> None:
+    # Another writer (a second apply, a person in the console) deleted it between our
+    # plan and our delete: the goal, no such schedule, holds; apply must not fail on it.
+    async def scenario() -> tuple[list[str], int]:
+        app = create_app(Settings(now=NOW))
+        async with client_for(app) as client:
+            first = await client.create_schedule(desired("first").body())
+            second = await client.create_schedule(desired("second").body())
+            plan = plan_of([], await client.list_schedules())
+            await client.delete_schedule(first)  # the other writer
+            report = await apply_plan(plan, client)
+            left = len(await client.list_schedules())
+        lines = sorted(o.line() for o in report.outcomes)
+        assert second in lines[1]
+        return lines, left
+
+    lines, left = asyncio.run(scenario())
+    assert lines[0].startswith("deleted first id=")
+    assert lines[0].endswith(" (already gone)")
+    assert not lines[1].endswith("(already gone)")
+    assert left == 0

@@ -312,7 +312,7 @@ async def create_claimed(
     create: Callable[[Mapping[str, Any]], Awaitable[str]],
     settle: Callable[[str, str], Awaitable[tuple[Verdict, str]]],
     promote: Callable[[str, Mapping[str, Any]], Awaitable[None]],
-    withdraw: Callable[[str], Awaitable[None]],
+    withdraw: Callable[[str], Awaitable[object]],
 ) -> str:
     """Create `body` parked, settle the claim, then promote it or withdraw it (module doc)."""
     name = str(body.get("name"))
@@ -356,7 +356,7 @@ async def create_claimed(
     raise CreateContended(f"{why}: {outcome}; run plan to see it", method="POST", path=LIST_PATH)
 
 
-async def _withdraw_quietly(withdraw: Callable[[str], Awaitable[None]], schedule_id: str) -> None:
+async def _withdraw_quietly(withdraw: Callable[[str], Awaitable[object]], schedule_id: str) -> None:
     """Delete a parked copy; if that fails too, the next plan shows it (it cannot fire)."""
     with contextlib.suppress(ApiError):
         await withdraw(schedule_id)

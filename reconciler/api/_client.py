@@ -174,23 +174,33 @@ class ScheduleClient:
 
         await call_with_retries(self._retry, f"PUT {path}", attempt, self._deadline)
 
-    async def delete_schedule(self, schedule_id: str) -> None:
-        """Delete a schedule; a 404 after an earlier, unanswered attempt means it is done."""
+    async def delete_schedule(self, schedule_id: str, *, missing_ok: bool = False) -> bool:
+        """Delete a schedule; True if this call deleted it, False if it was already gone.
+
+        A 404 after an earlier, unanswered attempt means it is done. A 404 at the first
+        attempt raises ScheduleNotFound, unless `missing_ok` (apply: another writer,
+        or expiry, got there first; the goal, no such schedule, holds either way).
+        """
         session = self._open
         path = detail_path(schedule_id)
+        deleted = True
 
         async def attempt(number: int) -> None:
+            nonlocal deleted
             gone: ApiError | None = None
             try:
                 await session.send("DELETE", path)
             except ScheduleNotFound as not_found:
                 gone = not_found
             if gone is not None and number == 1:
-                raise gone
+                if not missing_ok:
+                    raise gone
+                deleted = False
             # number > 1: an earlier attempt failed in transit, most likely after the
             # server deleted it; the goal (no such schedule) holds either way.
 
         await call_with_retries(self._retry, f"DELETE {path}", attempt, self._deadline)
+        return deleted
 
     async def msg_ids(self, schedule_id: str) -> list[Run]:
         """The runs of a schedule: each execution's msg_id, error and time."""
