@@ -592,7 +592,12 @@ def make_plan(
         planner.desired(d, matches)
     claimed = {m.schedule_id for _, matches in pairs for m in matches}
     for r in sorted(readable, key=lambda r: (r.name, r.position)):
-        if r.schedule_id not in claimed:
+        if r.schedule_id in claimed:
+            continue
+        if r.name in taken:  # the name is held by the unreadable one's conflict
+            reason = "shares its name with a remote schedule that cannot be read: left alone"
+            planner.changes.append(Change("skip", r.name, r.schedule_id, reason=reason))
+        else:
             planner.changes.append(planner.leftover(r))
     changes = tuple(sorted(planner.changes, key=lambda c: c.sort_key))
     plan = Plan(

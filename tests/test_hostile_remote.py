@@ -73,6 +73,20 @@ def test_unreadable_schedule_inside_the_prefix_is_a_conflict_apply_refuses(repo:
     assert sorted(r.name for r in remote(repo)) == ["deep"]  # nothing created beside it
 
 
+def test_a_readable_twin_of_an_unreadable_name_is_left_alone_not_deleted(repo: Path) -> None:
+    # Two remote schedules named "deep", one we cannot read: the name is in conflict,
+    # and the readable one must not be planned as a delete ("not in the repo").
+    plant(repo / STATE, "deep", deep_push(600))
+    twin = plant(repo / STATE, "deep", schedule("deep")["push"])
+    write(repo, doc("deep"))
+    plan = run("plan", "--format", "json")
+    assert plan.exit_code == 0, plan.stderr
+    by_id = {c["schedule_id"]: c for c in json.loads(plan.output)["changes"]}
+    assert by_id[twin]["action"] == "skip"
+    assert "shares its name with a remote schedule that cannot be read" in by_id[twin]["reason"]
+    assert [c["action"] for c in by_id.values() if c["action"] == "delete"] == []
+
+
 def test_a_remote_name_with_a_newline_is_shown_escaped(repo: Path) -> None:
     (repo / "reconciler.yaml").write_text("manage_prefix: team_\n")
     plant(repo / STATE, "x\n::error::pwned", schedule("x")["push"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.api import RemoteSchedule
 from reconciler.plan import Plan
 from reconciler.render import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 from tests.support.plan import body, desired, plan_of, remote
@@ -31,6 +32,13 @@ def every_action() -> Plan:
             remote("dup", 5, "dup-new"),
         ],
     )
+
+
+def test_markdown_names_an_unreadable_schedule_as_such_not_as_a_shared_name() -> None:
+    broken = RemoteSchedule("id-broken", "broken", True, {}, {}, 0, problem="not a mapping")
+    md = render_markdown(plan_of([], [broken]))
+    assert "1 managed remote schedule(s) cannot be read (broken)" in md
+    assert "shared by several" not in md
 
 
 def test_the_fixture_has_every_action() -> None:
@@ -74,6 +82,10 @@ def test_markdown_has_marker_table_warning_and_details() -> None:
     assert "**deletes 1**" in md
     assert "**replaces 1**" in md
     assert "> [!CAUTION]" in md
+    assert (
+        "> Apply refuses until resolved: 1 name(s) shared by several remote schedules (dup): "
+        "resolve them by hand or pass --resolve-duplicates keep-oldest." in md
+    )
     assert md.count("<details><summary><code>") == 6  # every change but the noop
     assert md.count("</details>") == 7  # and the review calendar
     assert plan.checksum in md
