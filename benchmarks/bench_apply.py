@@ -36,8 +36,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-import yaml
-from bench_list import KEY, NOW, SECRET, body, emulator, reconciler_command
+from bench_list import KEY, NOW, SECRET, emulator, reconciler_command, write_repo
 
 from reconciler.apply import apply_plan
 from reconciler.config import load_config
@@ -46,19 +45,6 @@ from reconciler.validate import read_desired
 
 TARGET_RATIO = 1.3
 PAGE_SIZE = 50
-
-
-def write_repo(root: Path, url: str, count: int) -> None:
-    folder = root / "schedules.d"
-    folder.mkdir(parents=True)
-    for i in range(count):
-        (folder / f"s{i:04d}.yaml").write_text(yaml.safe_dump(body(i)), encoding="utf-8")
-    config = {
-        "default_target": "bench",
-        "targets": {"bench": {"endpoint": url, "site_timezone": "UTC"}},
-        "safety": {"min_existing": 10},
-    }
-    (root / "reconciler.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
 async def apply_in_process(root: Path) -> tuple[float, float, float, int, int]:
@@ -98,7 +84,7 @@ def main() -> int:
     os.environ.update(ENGAGELAB_APP_KEY=KEY, ENGAGELAB_MASTER_SECRET=SECRET, RECONCILER_NOW=NOW)
     with tempfile.TemporaryDirectory() as tmp, emulator(args.latency_ms, "full") as url:
         root = Path(tmp)
-        write_repo(root, url, args.count)
+        write_repo(root, {"bench": url}, args.count)
         plan_s, apply_s, verify_s, sent, changes = asyncio.run(apply_in_process(root))
         total = plan_s + apply_s + verify_s
 

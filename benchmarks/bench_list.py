@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from reconciler.api import ScheduleClient
 
@@ -49,6 +50,19 @@ def body(i: int) -> dict[str, Any]:
         "trigger": {"single": {"time": f"2030-06-{1 + i % 28:02d} 12:00:00", "zone_type": 1}},
         "push": {"to": "all", "body": {"platform": "all", "notification": {"alert": f"n{i}"}}},
     }
+
+
+def write_repo(root: Path, urls: dict[str, str], count: int) -> None:
+    """A repo of `count` schedule files (`body(i)`) and one target per server, the first default."""
+    folder = root / "schedules.d"
+    folder.mkdir(parents=True)
+    for i in range(count):
+        (folder / f"s{i:04d}.yaml").write_text(yaml.safe_dump(body(i)), encoding="utf-8")
+    config = {
+        "default_target": next(iter(urls)),
+        "targets": {name: {"endpoint": url, "site_timezone": "UTC"} for name, url in urls.items()},
+    }
+    (root / "reconciler.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
 def reconciler_command() -> list[str]:

@@ -21,7 +21,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench_validate import NOW, command, run_once, schedule
+from bench_validate import NOW, command, run_once, write_files
 
 TARGET_SECONDS = 1.5
 ZONES = ("America/Los_Angeles", "Europe/Berlin", "Asia/Singapore")
@@ -34,14 +34,6 @@ POLICIES = f"""policies:
   require: {{paths: ["/push/body/options/time_to_live"], level: warning}}
 """
 SUMMARY = re.compile(r"^(\d+) files, (\d+) valid schedules: 0 errors, (\d+) warnings?$")
-
-
-def write_repo(root: Path, count: int) -> None:
-    directory = root / "schedules.d"
-    for i in range(count):
-        sub = directory / f"team_{i % 8}"
-        sub.mkdir(parents=True, exist_ok=True)
-        (sub / f"s_{i:05d}.yaml").write_text(schedule(i), encoding="utf-8")
 
 
 def measure(argv: list[str], root: Path, runs: int) -> tuple[list[float], str]:
@@ -61,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_policy_") as tmp:
         root = Path(tmp)
-        write_repo(root, args.schedules)
+        write_files(root, args.schedules, every_tenth=1)
         argv = [*command(), "validate"]
         plain, _ = measure(argv, root, args.runs)
         (root / "reconciler.yaml").write_text(POLICIES, encoding="utf-8")

@@ -27,22 +27,9 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import yaml
-from bench_list import KEY, NOW, SECRET, body, emulator, fill, reconciler_command
+from bench_list import KEY, NOW, SECRET, emulator, fill, reconciler_command, write_repo
 
 TARGET_RATIO = 1.6
-
-
-def write_repo(root: Path, urls: dict[str, str], count: int) -> None:
-    folder = root / "schedules.d"
-    folder.mkdir(parents=True)
-    for i in range(count):
-        (folder / f"s{i:04d}.yaml").write_text(yaml.safe_dump(body(i)), encoding="utf-8")
-    config = {
-        "default_target": "a",
-        "targets": {name: {"endpoint": url, "site_timezone": "UTC"} for name, url in urls.items()},
-    }
-    (root / "reconciler.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
 def timed_plan(root: Path, *selection: str) -> float:

@@ -120,14 +120,14 @@ def schedule(i: int) -> str:
     return f"# schedule {i}\nname: {name}\nenabled: {enabled}\n{trigger(i)}{push}"
 
 
-def write_files(root: Path, count: int) -> int:
-    """`count` files; every 10th holds three documents. Returns the number of schedules."""
+def write_files(root: Path, count: int, every_tenth: int = 3) -> int:
+    """`count` files; every 10th holds `every_tenth` documents. Returns the number of schedules."""
     directory = root / "schedules.d"
     schedules = 0
     for f in range(count):
         sub = directory / f"team_{f % 8}"
         sub.mkdir(parents=True, exist_ok=True)
-        per_file = 3 if f % 10 == 0 else 1
+        per_file = every_tenth if f % 10 == 0 else 1
         documents = [schedule(schedules + k) for k in range(per_file)]
         schedules += per_file
         (sub / f"s_{f:05d}.yaml").write_text("---\n".join(documents), encoding="utf-8")

@@ -277,6 +277,16 @@ def targets(state: State, fmt: str) -> None:
 
 # --- plan --------------------------------------------------------------------------------
 
+# Shared by plan and apply: the same words must mean the same thing in both.
+_force_option = click.option(
+    "--force", is_flag=True, help="Do not refuse when a safety guard trips."
+)
+_resolve_option = click.option(
+    "--resolve-duplicates",
+    type=click.Choice(["keep-oldest"]),
+    help="Delete (plan: plan to delete) all but the oldest of remote schedules sharing a name.",
+)
+
 
 def render_plan(plan: Plan, fmt: str) -> str:
     from reconciler.render import render_json, render_markdown, render_text
@@ -339,12 +349,8 @@ def _plans_json(results: Sequence[TargetResult[Plan]]) -> str:
     is_flag=True,
     help="Exit 0 when nothing would change, 2 when something would, 1 on error.",
 )
-@click.option("--force", is_flag=True, help="Do not refuse when a safety guard trips.")
-@click.option(
-    "--resolve-duplicates",
-    type=click.Choice(["keep-oldest"]),
-    help="Plan to delete all but the oldest of remote schedules sharing a name.",
-)
+@_force_option
+@_resolve_option
 @click.pass_obj
 def plan(state: State, /, resolve_duplicates: str | None, **options: Any) -> None:
     """Show what apply would change: the files against the app's schedules.
@@ -480,12 +486,8 @@ def _read_saved_plan(path: Path) -> dict[str, Any]:
 )
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--checksum", help="Apply only if the plan still has this checksum.")
-@click.option("--force", is_flag=True, help="Do not refuse when a safety guard trips.")
-@click.option(
-    "--resolve-duplicates",
-    type=click.Choice(["keep-oldest"]),
-    help="Delete all but the oldest of remote schedules sharing a name.",
-)
+@_force_option
+@_resolve_option
 @click.option(
     "--verify/--no-verify",
     default=True,

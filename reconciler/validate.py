@@ -412,54 +412,36 @@ def validate_document(
     return schedule, checker.found
 
 
+def _at_schedule(schedule: Schedule, message: str) -> Diagnostic:
+    """An error at the place `schedule` was written."""
+    src = schedule.source or Source("?", 0, 0)
+    return Diagnostic(src.file, src.line, src.column, "error", message, schedule.name)
+
+
 def _unique(schedules: Sequence[Schedule]) -> list[Diagnostic]:
+    """One schedule per name, one rename per old name, and no rename of a name still declared."""
     found: list[Diagnostic] = []
     by_name: dict[str, Schedule] = {}
     by_previous: dict[str, Schedule] = {}
     for schedule in schedules:
-        src = schedule.source or Source("?", 0, 0)
-        first = by_name.get(schedule.name)
-        if first is not None:
-            found.append(
-                Diagnostic(
-                    src.file,
-                    src.line,
-                    src.column,
-                    "error",
-                    f"duplicate name {schedule.name!r}: also defined at {first.source}",
-                    schedule.name,
-                )
-            )
-        else:
-            by_name[schedule.name] = schedule
+        first = by_name.setdefault(schedule.name, schedule)
+        if first is not schedule:
+            message = f"duplicate name {schedule.name!r}: also defined at {first.source}"
+            found.append(_at_schedule(schedule, message))
         if schedule.previous_name:
-            other = by_previous.get(schedule.previous_name)
-            if other is not None:
-                found.append(
-                    Diagnostic(
-                        src.file,
-                        src.line,
-                        src.column,
-                        "error",
-                        f"previous_name {schedule.previous_name!r} is also claimed at {other.source}",
-                        schedule.name,
-                    )
+            other = by_previous.setdefault(schedule.previous_name, schedule)
+            if other is not schedule:
+                message = (
+                    f"previous_name {schedule.previous_name!r} is also claimed at {other.source}"
                 )
-            by_previous[schedule.previous_name] = schedule
+                found.append(_at_schedule(schedule, message))
     for schedule in schedules:
         if schedule.previous_name and schedule.previous_name in by_name:
-            src = schedule.source or Source("?", 0, 0)
-            found.append(
-                Diagnostic(
-                    src.file,
-                    src.line,
-                    src.column,
-                    "error",
-                    f"previous_name {schedule.previous_name!r} is still declared at "
-                    f"{by_name[schedule.previous_name].source}; a rename needs the old one gone",
-                    schedule.name,
-                )
+            message = (
+                f"previous_name {schedule.previous_name!r} is still declared at "
+                f"{by_name[schedule.previous_name].source}; a rename needs the old one gone"
             )
+            found.append(_at_schedule(schedule, message))
     return found
 
 

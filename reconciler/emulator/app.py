@@ -29,7 +29,7 @@ from reconciler.emulator.errors import Refusal
 from reconciler.emulator.faults import FaultInjector, FaultSpecError
 from reconciler.emulator.firing import Intelligent, Timeline
 from reconciler.emulator.middleware import APP_KEY, NOW_KEY, EmulatorMiddleware
-from reconciler.emulator.rules import Rules, audience_is_empty, parse_trigger
+from reconciler.emulator.rules import Checked, Rules, audience_is_empty, parse_trigger
 from reconciler.emulator.settings import AppCredentials, Settings
 from reconciler.emulator.store import Advance, NewRun, Store, Stored
 
@@ -104,6 +104,16 @@ class Emulator:
 
     def timeline(self, app_key: str, body: dict[str, Any], anchor: datetime) -> Timeline:
         return Timeline(parse_trigger(body["trigger"]), self.zone(app_key), anchor)
+
+    def stored_fields(self, app_key: str, checked: Checked, now: datetime) -> dict[str, Any]:
+        """What the store keeps of an accepted body, created or replaced at `now`."""
+        timeline = Timeline(checked.trigger, self.zone(app_key), now)
+        return {
+            "name": checked.name,
+            "body": checked.body,
+            "now_ms": to_ms(now),
+            "next_due": self.next_due(timeline, from_ms(to_ms(now) - 1)),
+        }
 
     @staticmethod
     def next_due(timeline: Timeline, after: datetime) -> int | None:
@@ -182,15 +192,11 @@ async def create_schedule(request: Request) -> Response:
     raw = await _json_body(request)
     checked = emu.rules.check(raw, now=now, site_zone=emu.zone(app_key))
     schedule_id = str(uuid.uuid4())
-    timeline = Timeline(checked.trigger, emu.zone(app_key), now)
     created = emu.store.create(
         app_key=app_key,
         schedule_id=schedule_id,
-        name=checked.name,
-        body=checked.body,
-        now_ms=to_ms(now),
-        next_due=emu.next_due(timeline, from_ms(to_ms(now) - 1)),
         quota=emu.settings.quota,
+        **emu.stored_fields(app_key, checked, now),
     )
     if not created:
         raise Refusal(
@@ -272,16 +278,12 @@ async def update_schedule(request: Request) -> Response:
         raise Refusal(errors.NOT_FOUND, f"schedule {schedule_id} has expired and cannot be updated")
     raw = await _json_body(request)
     checked = emu.rules.check(raw, now=now, site_zone=emu.zone(app_key), existing=stored.body)
-    timeline = Timeline(checked.trigger, emu.zone(app_key), now)
     refire = isinstance(checked.trigger, Intelligent) and checked.trigger.backup_time is None
     replaced = emu.store.replace(
         app_key=app_key,
         schedule_id=schedule_id,
-        name=checked.name,
-        body=checked.body,
-        now_ms=to_ms(now),
-        next_due=emu.next_due(timeline, from_ms(to_ms(now) - 1)),
         refire_now=refire,
+        **emu.stored_fields(app_key, checked, now),
     )
     if not replaced:
         raise _not_found(schedule_id)
