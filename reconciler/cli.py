@@ -361,14 +361,20 @@ def plan(state: State, /, resolve_duplicates: str | None, **options: Any) -> Non
 
     Example: reconciler --all-targets plan --format markdown --detailed-exitcode
     """
-    from reconciler.manager import each_target, plan_target
+    from reconciler.manager import desired_reader, each_target, plan_target
 
     targets, when = state.targets(), now()
+    desired_of = desired_reader(when)
     output = _PlanOutput(several=len(targets) > 1, **options)
     if output.several and output.out is not None and "{target}" not in str(output.out):
         raise ConfigError("with several targets, --out needs {target} in the file name")
     results = asyncio.run(
-        each_target(targets, lambda t: plan_target(t, when, resolve_duplicates=resolve_duplicates))
+        each_target(
+            targets,
+            lambda t: plan_target(
+                t, when, resolve_duplicates=resolve_duplicates, desired=desired_of(t)
+            ),
+        )
     )
     if output.several and output.fmt == "json":
         click.echo(_plans_json(results))
@@ -449,17 +455,18 @@ def _echo_report(report: SyncReport, prefix: str) -> int:
 async def _apply_all(
     targets: Sequence[Target], options: SyncOptions, auto_approve: bool
 ) -> list[TargetResult[tuple[SyncReport, str]]]:
-    from reconciler.manager import JointApproval, each_target, sync
+    from reconciler.manager import JointApproval, desired_reader, each_target, sync
 
     approval = JointApproval(_ask_once, len(targets)) if len(targets) > 1 else None
     when = now()
+    desired_of = desired_reader(when)
 
     async def one(target: Target) -> tuple[SyncReport, str]:
         seat = approval.seat() if approval is not None else None
         prefix = f"[{target.name}] " if approval is not None else ""
         hooks = _Hooks(prefix, auto_approve, seat)
         try:
-            report = await sync(target, when, options, hooks)
+            report = await sync(target, when, options, hooks, desired_of(target))
         finally:
             hooks.close()
             if seat is not None:

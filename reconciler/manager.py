@@ -27,7 +27,7 @@ from reconciler.apply import Outcome, Report, apply_plan, check_checksum, check_
 from reconciler.config import Target
 from reconciler.errors import PlanRefused, ReconcilerError
 from reconciler.plan import Plan, make_plan
-from reconciler.validate import Desired, read_desired
+from reconciler.validate import Desired, read_desired, validation_inputs
 
 if TYPE_CHECKING:
     from reconciler.api import ScheduleClient
@@ -101,14 +101,33 @@ async def compute_plan(
 
 
 async def plan_target(
-    target: Target, now: datetime, *, resolve_duplicates: str | None = None
+    target: Target,
+    now: datetime,
+    *,
+    resolve_duplicates: str | None = None,
+    desired: Desired | None = None,
 ) -> Plan:
-    """Read the files, open the target, plan: what `reconciler plan` shows."""
-    desired = read_desired(target, now)
+    """Read the files (unless `desired` is given), open the target, plan: `reconciler plan`."""
+    desired = desired or read_desired(target, now)
     async with open_client(target, now) as client:
         return await compute_plan(
             target, client, desired, now, resolve_duplicates=resolve_duplicates
         )
+
+
+def desired_reader(now: datetime) -> Callable[[Target], Desired]:
+    """`read_desired` for the targets of one command: those that read the same files under
+    the same rules (`validation_inputs`) share one reading, so N targets of one repository
+    validate once, not N times."""
+    read: dict[tuple[object, ...], Desired] = {}
+
+    def desired_of(target: Target) -> Desired:
+        key = validation_inputs(target)
+        if key not in read:
+            read[key] = read_desired(target, now)
+        return read[key]
+
+    return desired_of
 
 
 # --- sync: plan -> guards -> apply -> verify --------------------------------------------
@@ -231,6 +250,7 @@ async def sync(
     now: datetime,
     options: SyncOptions = SyncOptions(),
     hooks: SyncHooks | None = None,
+    desired: Desired | None = None,
 ) -> SyncReport:
     """Make `target` match its files: read, plan, check, confirm, apply, verify.
 
@@ -238,7 +258,7 @@ async def sync(
     (a guard, a conflict, a declined confirmation) or an ApiError before anything
     is changed; once apply has started, failures are outcomes in the report.
     """
-    desired = read_desired(target, now)
+    desired = desired or read_desired(target, now)
     async with open_client(target, now) as client:
         return await sync_with(target, client, desired, now, options, hooks or QuietHooks())
 

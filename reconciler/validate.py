@@ -508,6 +508,22 @@ def lookalikes(documents: Sequence[Document]) -> list[Diagnostic]:
     return found
 
 
+def validation_inputs(target: Target) -> tuple[object, ...]:
+    """Everything of `target` that `validate_target` reads: targets equal here validate alike.
+
+    Keep it in step with the functions below (and `policy.diagnostics`): several
+    targets of one command share one reading of their files when these agree.
+    """
+    return (
+        target.root,
+        target.schedules,
+        target.max_file_bytes,
+        target.manage_prefix,
+        target.site_timezone,
+        target.policies,
+    )
+
+
 def validate_target(target: Target, now: datetime) -> tuple[LoadResult, ValidationResult]:
     """Load the target's schedule files and validate them: the desired state, checked."""
     loaded = load_schedules(target.root, target.schedules, max_file_bytes=target.max_file_bytes)

@@ -18,6 +18,7 @@ from reconciler.manager import (
     QuietHooks,
     SyncOptions,
     TargetResult,
+    desired_reader,
     each_target,
     plan_target,
     sync,
@@ -256,3 +257,22 @@ def test_joint_approval_declined_answers_everyone_and_waits_for_the_slowest() ->
     answers, asked = asyncio.run(scenario())
     assert answers == [False, False]
     assert asked == [2]
+
+
+def test_targets_that_read_the_same_files_under_the_same_rules_share_one_reading(
+    repo: Path,
+) -> None:
+    write(repo, doc("app_a"))
+    config(
+        repo,
+        targets={
+            "blue": {"endpoint": "local"},
+            "green": {"endpoint": "local", "quota": 5},  # not a validation input
+            "prefixed": {"endpoint": "local", "manage_prefix": "app_"},
+        },
+    )
+    blue, green, prefixed = load_config(None, repo).targets.values()
+    desired_of = desired_reader(NOW)
+    assert desired_of(blue) is desired_of(green)
+    assert desired_of(prefixed) is not desired_of(blue)
+    assert [s.name for s in desired_of(prefixed).result.schedules] == ["app_a"]
