@@ -105,6 +105,16 @@ def _resolve(event: yaml.ScalarEvent) -> str:
     return _STR
 
 
+def plain_is_string(text: str) -> bool:
+    """Whether `text`, written as a plain (unquoted) scalar, loads back as that string.
+
+    `0E0`, `1e5`, `.5`, `True` or `~` would not: a writer must quote them.
+    """
+    if not text:
+        return False
+    return not any(regexp.match(text) for _, regexp in _RESOLVERS.get(text[0], ()))
+
+
 def _scalar(event: yaml.ScalarEvent, tag: str) -> Any:
     if tag not in _SCALAR_TAGS:
         raise ComposeError(

@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.compose import plain_is_string
 from reconciler.diagnostics import one_line
 from reconciler.errors import ReconcilerError
 from reconciler.model import Schedule, schedule_from_json
@@ -38,13 +39,15 @@ _QUOTED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|\d+
 _UNSAFE = re.compile(r"[^\w\u3400-\u9fff-]+")
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style; times, dates and digit strings always double-quoted."""
+class Dumper(yaml.SafeDumper):
+    """Writes YAML that our loader reads back as written: block style; times, dates, digit
+    strings, and any string our YAML 1.2 core loader would read as another type (PyYAML's
+    own YAML 1.1 rules leave `0E0` plain, which 1.2 reads as a number) double-quoted."""
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = '"' if _QUOTED.fullmatch(value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    quoted = _QUOTED.fullmatch(value) or not plain_is_string(value)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if quoted else None)
 
 
 def _list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
@@ -53,8 +56,8 @@ def _list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flat)
 
 
-_Dumper.add_representer(str, _str)
-_Dumper.add_representer(list, _list)
+Dumper.add_representer(str, _str)
+Dumper.add_representer(list, _list)
 
 
 def default_dir(pattern: str) -> str:
@@ -106,9 +109,7 @@ def _refusals(remote: Any) -> list[str]:
 
 def render_file(schedule: Schedule, modeline: str) -> str:
     """One schedule as a YAML document, modeline first."""
-    text = yaml.dump(
-        schedule.body(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
-    )
+    text = yaml.dump(schedule.body(), Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
     return f"# yaml-language-server: $schema={modeline}\n{text}"
 
 

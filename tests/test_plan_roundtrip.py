@@ -20,6 +20,7 @@ from reconciler.api import RetryPolicy
 from reconciler.apply import apply_plan
 from reconciler.config import Target
 from reconciler.emulator import Settings, create_app
+from reconciler.importer import Dumper
 from reconciler.plan import Plan, make_plan
 from reconciler.validate import validate_target
 from tests.support.api import client_for
@@ -106,14 +107,13 @@ def write_files(root: Path, docs: list[dict[str, Any]]) -> None:
         old.unlink()
     # Half in one multi-document file, the rest one per file.
     half = len(docs) // 2
+    # The importer's dumper: PyYAML's own (YAML 1.1) leaves `0E0` plain, a number to YAML 1.2.
     (folder / "many.yaml").write_text(
-        yaml.safe_dump_all(docs[:half], allow_unicode=True), encoding="utf-8"
+        yaml.dump_all(docs[:half], Dumper=Dumper, allow_unicode=True), encoding="utf-8"
     )
     for i, doc in enumerate(docs[half:]):
-        (folder / f"one_{i}.yaml").write_text(
-            yaml.safe_dump(doc, allow_unicode=True, default_flow_style=bool(i % 2)),
-            encoding="utf-8",
-        )
+        text = yaml.dump(doc, Dumper=Dumper, allow_unicode=True, default_flow_style=bool(i % 2))
+        (folder / f"one_{i}.yaml").write_text(text, encoding="utf-8")
 
 
 async def round_trip(target: Target) -> tuple[Plan, Plan]:
