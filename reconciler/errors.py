@@ -6,7 +6,7 @@
     ├── ApiError                     (reconciler.api.errors) the remote refused or failed
     ├── PlanRefused                  a safety guard or a conflict stops the plan
     ├── StalePlan                    a saved plan or checksum no longer matches the remote
-    └── CiError                      (reconciler.ci.errors) a CI step: GitHubError, EventError
+    └── CiError                      (reconciler.ci.errors) a CI step: GitHubError, EventError, …
 
 Messages are one line, name the file and line, the schedule, or the API code,
 and never carry a credential.

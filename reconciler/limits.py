@@ -35,3 +35,12 @@ LIST_WINDOW = 64
 
 #: Seconds one request may take before it is abandoned (`request_timeout`).
 REQUEST_TIMEOUT = 30.0
+
+#: The plan artifact apply reads back from the run that posted a plan comment
+#: (`plans-T`, a zip from GitHub's storage, read in memory and never extracted):
+#: the download, its members, and what each member it reads may declare. A plan
+#: of the API's default quota (1000 schedules) is about 1.5 MB of JSON, a few
+#: dozen KB zipped; the markdown is at most 65,000 characters.
+MAX_ARTIFACT_BYTES = 8 * 1024 * 1024
+MAX_ARTIFACT_MEMBERS = 8
+MAX_ARTIFACT_MEMBER_BYTES = 16 * 1024 * 1024

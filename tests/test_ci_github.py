@@ -1,13 +1,16 @@
-"""The GitHub REST client: pages, retries, and one-line errors that carry no token and no httpx."""
+"""The GitHub REST client: pages, retries, bounded downloads without the token on the redirect,
+and one-line errors that carry no token, no signed URL and no httpx."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from reconciler.ci.errors import EventError, GitHubError
+from reconciler.ci.errors import EventError, GitHubError, TooLargeError
 from reconciler.ci.github import GitHub
-from tests.support.github import API, TOKEN, FakeGitHub, sha
+from tests.support.github import API, SIGNATURE, STORAGE, TOKEN, FakeGitHub, sha
 
 
 def chain(err: BaseException) -> list[BaseException]:
@@ -126,3 +129,101 @@ def test_an_existing_label_is_fine() -> None:
 def test_the_token_comes_from_the_environment_only() -> None:
     with pytest.raises(EventError, match="GITHUB_TOKEN is not set"):
         GitHub.from_env({"GITHUB_REPOSITORY": "acme/schedules"})
+
+
+def an_artifact(fake: FakeGitHub, data: bytes = b"PK\x05\x06" + bytes(18)) -> int:
+    return int(fake.upload_artifact(fake.start_run(), "plans-prod", data)["id"])
+
+
+def test_an_artifact_is_fetched_from_storage_without_the_token() -> None:
+    fake = FakeGitHub()
+    ident = an_artifact(fake, b"the zip")
+    with fake.client() as gh:
+        assert gh.artifact_zip(ident, 1000) == b"the zip"
+    assert fake.requests[-1] == ("GET", f"/repos/acme/schedules/actions/artifacts/{ident}/zip")
+    (download,) = fake.storage_requests
+    assert SIGNATURE in str(download.url)  # the redirect was followed, to the other origin
+    assert "Authorization" not in download.headers
+    assert TOKEN not in str(download.headers)
+
+
+def test_a_storage_refusal_shows_neither_the_signed_url_nor_the_storages_answer() -> None:
+    fake = FakeGitHub()
+    ident = an_artifact(fake)
+    fake.signature = "sig=EXPIREDsignature"  # the storage refuses it, quoting the URL
+    with fake.client() as gh, pytest.raises(GitHubError) as caught:
+        gh.artifact_zip(ident, 1000)
+    assert str(caught.value) == (
+        f"GitHub GET /repos/acme/schedules/actions/artifacts/{ident}/zip: HTTP 403 from the storage"
+    )
+    assert "EXPIRED" not in str(caught.value)
+    assert_clean(caught.value)
+
+
+def test_a_download_over_its_bound_is_cut_off_as_it_streams() -> None:
+    streamed: list[int] = []
+
+    def body() -> Iterator[bytes]:
+        for i in range(100):
+            streamed.append(i)
+            yield bytes(1024 * 1024)
+
+    def storage(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.github.test":
+            return httpx.Response(302, headers={"Location": f"{STORAGE}/x.zip?{SIGNATURE}"})
+        return httpx.Response(200, content=body())  # no Content-Length: counted as it comes
+
+    gh = GitHub("acme/schedules", TOKEN, api_url=API, transport=httpx.MockTransport(storage))
+    with gh, pytest.raises(TooLargeError) as caught:
+        gh.artifact_zip(5, 3 * 1024 * 1024)
+    assert str(caught.value) == (
+        "GitHub GET /repos/acme/schedules/actions/artifacts/5/zip: more than 3145728 bytes; "
+        "not read any further"
+    )
+    assert_clean(caught.value)
+    assert len(streamed) == 4  # three chunks fit, the fourth is one too many: the rest never read
+
+
+def test_a_download_that_declares_too_much_is_not_read_at_all() -> None:
+    read: list[int] = []
+
+    def body() -> Iterator[bytes]:
+        read.append(1)
+        yield bytes(10)
+
+    def storage(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.github.test":
+            return httpx.Response(302, headers={"Location": f"{STORAGE}/x.zip?{SIGNATURE}"})
+        return httpx.Response(200, headers={"Content-Length": str(10**12)}, content=body())
+
+    gh = GitHub("acme/schedules", TOKEN, api_url=API, transport=httpx.MockTransport(storage))
+    with gh, pytest.raises(TooLargeError, match="more than 1000 bytes"):
+        gh.artifact_zip(5, 1000)
+    assert read == []
+
+
+def test_a_download_cut_off_is_retried_then_one_line() -> None:
+    fake = FakeGitHub()
+    ident = an_artifact(fake)
+    fake.faults += [
+        ("GET", r".*/artifacts/\d+/zip", httpx.ReadError(f"reset {STORAGE}?{SIGNATURE}"))
+    ] * 3
+    with fake.client() as gh, pytest.raises(GitHubError) as caught:
+        gh.artifact_zip(ident, 1000)
+    assert str(caught.value) == (
+        f"GitHub GET /repos/acme/schedules/actions/artifacts/{ident}/zip: cannot download it "
+        "(ReadError) (tried 3 times)"
+    )
+    assert SIGNATURE not in str(caught.value)
+    assert_clean(caught.value)
+
+
+def test_an_expired_artifact_is_a_410() -> None:
+    fake = FakeGitHub()
+    ident = an_artifact(fake)
+    fake.artifacts[ident]["expired"] = True
+    with fake.client() as gh, pytest.raises(GitHubError) as caught:
+        gh.artifact_zip(ident, 1000)
+    assert caught.value.status == 410
+    assert "Artifact has expired" in str(caught.value)
+    assert_clean(caught.value)

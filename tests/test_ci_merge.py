@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from reconciler.ci import github as github_module
-from reconciler.ci.review import collect
-from reconciler.config import load_config
+from tests.support.ci import apply_job, push, refusal, review, use
 from tests.support.cli import applied, by_name, client_for, doc, run, write
-from tests.support.github import (
-    HUMAN,
-    FakeGitHub,
-    event_env,
-    pull_request_event,
-    sha,
-    workflow_run_event,
-)
+from tests.support.github import HUMAN, FakeGitHub, event_env, sha
 
 
 @pytest.fixture
@@ -37,62 +27,6 @@ def main(repo: Path) -> Path:
     write(repo, doc("a"))
     applied()
     return repo
-
-
-def use(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-
-
-def review(
-    repo: Path,
-    fake: FakeGitHub,
-    monkeypatch: pytest.MonkeyPatch,
-    number: int,
-    *docs: dict[str, Any],
-) -> str:
-    """Pull request `number` with main's files plus `docs`: planned and commented; its checksum."""
-    head = sha(100 + number)
-    fake.add_pull(number, head)
-    tree = repo / "checkout"
-    shutil.copytree(repo / "schedules.d", tree / "schedules.d")
-    for d in docs:
-        write(tree, d)
-    env = event_env(fake, repo / "events", "pull_request", pull_request_event(number, head))
-    collect(load_config(None, tree), repo / "pr-data", env)
-    assert (
-        run("ci", "plan", "--target", "local", "--pr", "pr-data", "--out", "plans").exit_code == 0
-    )
-    use(monkeypatch, event_env(fake, repo / "events", "workflow_run", workflow_run_event(head)))
-    assert run("ci", "comment", "--plans", "plans", "--pr", "pr-data/pr.json").exit_code == 0
-    checksum = str(json.loads((repo / "plans" / "plan-local.json").read_text())["checksum"])
-    for leftover in ("checkout", "pr-data", "plans"):
-        shutil.rmtree(repo / leftover)
-    return checksum
-
-
-def push(
-    repo: Path,
-    fake: FakeGitHub,
-    monkeypatch: pytest.MonkeyPatch,
-    commit: str,
-    *docs: dict[str, Any],
-) -> None:
-    """Main moves to `commit` with `docs` added; the apply job's environment for that push."""
-    for d in docs:
-        write(repo, d)
-    fake.heads["main"] = commit
-    use(
-        monkeypatch,
-        event_env(
-            fake,
-            repo / "events",
-            "push",
-            {"after": commit},
-            GITHUB_SHA=commit,
-            GITHUB_REF="refs/heads/main",
-        ),
-    )
 
 
 def dispatch(
@@ -117,15 +51,6 @@ def dispatch(
     use(monkeypatch, env)
 
 
-def apply_job() -> Any:
-    return run("ci", "apply", "--target", "local", "--out", "refused")
-
-
-def refusal(repo: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((repo / "refused" / "refused-local.json").read_text())
-    return data
-
-
 def test_the_reviewed_plan_is_applied(
     main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,7 +68,7 @@ def test_the_reviewed_plan_is_applied(
 def test_a_remote_change_since_review_is_refused_and_reported_on_the_pull_request(
     main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reviewed = review(main, fake, monkeypatch, 12, doc("b"))
+    reviewed = review(main, fake, monkeypatch, 12, doc("b")).checksum
 
     async def someone_edits_the_app() -> None:
         async with client_for(main) as client:

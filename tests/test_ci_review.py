@@ -13,9 +13,11 @@ import yaml
 
 from reconciler.ci import github as github_module
 from reconciler.ci.errors import CiError
-from reconciler.ci.markers import parse
-from reconciler.ci.review import collect
+from reconciler.ci.markers import PLAN, Marker, parse, with_marker
+from reconciler.ci.proof import read_zip
+from reconciler.ci.review import collect, plan_entry
 from reconciler.config import load_config
+from tests.support.ci import plan_run
 from tests.support.cli import applied, config, doc, run, write
 from tests.support.github import (
     HUMAN,
@@ -131,19 +133,14 @@ def test_a_glob_that_leaves_the_pull_requests_files_is_refused(
 
 def plan_and_comment(
     repo: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch, *docs: dict[str, Any]
-) -> Any:
+) -> tuple[Any, int]:
+    """A reconciler-plan run for the pull request with `docs`: the comment job's result, the run."""
     tree = checkout(repo, *docs)
     collected(repo, fake, tree, head=sha(77))
-    assert (
-        run("ci", "plan", "--target", "local", "--pr", "pr-data", "--out", "plans").exit_code == 0
-    )
-    use_env(
-        monkeypatch, event_env(fake, repo / "events", "workflow_run", workflow_run_event(sha(77)))
-    )
-    result = run("ci", "comment", "--plans", "plans", "--pr", "pr-data/pr.json")
+    result, run_id = plan_run(repo, fake, monkeypatch, sha(77))
     for leftover in ("checkout", "pr-data", "plans"):
         shutil.rmtree(repo / leftover)
-    return result
+    return result, run_id
 
 
 def test_one_sticky_comment_per_target_edited_in_place(
@@ -155,28 +152,67 @@ def test_one_sticky_comment_per_target_edited_in_place(
         f"<!-- reconciler-plan target=local checksum=sha256:{'0' * 64} head={sha(77)} -->",
         HUMAN,
     )
-    result = plan_and_comment(repo, fake, monkeypatch, doc("b"))
+    result, run_id = plan_and_comment(repo, fake, monkeypatch, doc("b"))
     assert result.output.strip() == "posted the plan for local on #12"
     first = fake.comments_on(12)[-1]
     marker = parse(first["body"])
     assert marker is not None
-    assert (marker.target, marker.head) == ("local", sha(77))
+    assert (marker.target, marker.head, marker.run) == ("local", sha(77), run_id)
     assert marker.checksum.startswith("sha256:")
     assert "+ create</code> <b>b</b>" in first["body"]
 
-    result = plan_and_comment(repo, fake, monkeypatch, doc("b"), doc("c"))
+    result, second_run = plan_and_comment(repo, fake, monkeypatch, doc("b"), doc("c"))
     assert result.output.strip() == "updated the plan for local on #12"
+    second = parse(fake.comments_on(12)[-1]["body"])
+    assert second is not None
+    assert (second.head, second.run) == (sha(77), second_run)
+    assert second.checksum != marker.checksum
     assert len(fake.comments_on(12)) == 2  # the forged one and ours, edited
     assert "<b>c</b>" in fake.comments_on(12)[-1]["body"]
     assert forged["body"].endswith(f"head={sha(77)} -->")  # never edited
     assert TOKEN not in result.output
 
 
+def test_the_comment_is_what_the_plan_runs_artifact_makes_of_it(
+    repo: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Apply proves a comment by deriving it again from the artifact: this is that derivation."""
+    fake.add_pull(12, sha(77))
+    _, run_id = plan_and_comment(repo, fake, monkeypatch, doc("b", alert="caf\u00e9 \u2615"))
+    (artifact,) = fake.artifacts.values()
+    assert (artifact["name"], artifact["workflow_run"]["id"]) == ("plans-local", run_id)
+    files = read_zip(fake.archives[artifact["id"]], ["plan-local.md", "plan-local.json"], "it")
+    checksum, markdown = plan_entry(files["plan-local.md"], files["plan-local.json"])
+    body = fake.comments_on(12)[-1]["body"]
+    assert body == with_marker(Marker(PLAN, "local", checksum, sha(77), run_id), markdown)
+    assert body.partition("\n")[2] == markdown.partition("\n")[2]  # only the marker line differs
+    assert checksum == json.loads(files["plan-local.json"])["checksum"]
+
+
+@pytest.mark.parametrize("run_id", ["", "0", "12a", "-3", "\u0661\u0662"])
+def test_the_comment_job_needs_its_run_id(
+    repo: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch, run_id: str
+) -> None:
+    fake.add_pull(12, sha(77))
+    collected(repo, fake, checkout(repo, doc("b")), head=sha(77))
+    assert (
+        run("ci", "plan", "--target", "local", "--pr", "pr-data", "--out", "plans").exit_code == 0
+    )
+    env = event_env(
+        fake, repo / "events", "workflow_run", workflow_run_event(sha(77)), GITHUB_RUN_ID=run_id
+    )
+    use_env(monkeypatch, env)
+    result = run("ci", "comment", "--plans", "plans", "--pr", "pr-data/pr.json")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: GITHUB_RUN_ID ")
+    assert fake.comments == []
+
+
 def test_nothing_is_posted_when_the_pull_request_moved_on(
     repo: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.add_pull(12, sha(78))  # pushed again since the run this plan is for
-    result = plan_and_comment(repo, fake, monkeypatch, doc("b"))
+    result, _ = plan_and_comment(repo, fake, monkeypatch, doc("b"))
     assert result.exit_code == 0
     assert "nothing posted: pull request #12 is at" in result.output
     assert fake.comments == []
@@ -186,7 +222,7 @@ def test_a_number_naming_a_fork_is_never_commented_on(
     repo: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.add_pull(12, sha(77), repo="mallory/schedules")
-    result = plan_and_comment(repo, fake, monkeypatch, doc("b"))
+    result, _ = plan_and_comment(repo, fake, monkeypatch, doc("b"))
     assert "not an open pull request from this repository" in result.output
     assert fake.comments == []
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler.ci.proof import PLAN_WORKFLOW
 from reconciler.scaffold import LOCAL_ACTION, WORKFLOWS, files, render
 from tests.support.clock import NOW
 
@@ -151,6 +152,22 @@ def test_apply_is_one_at_a_time_per_target_behind_its_environment() -> None:
     }
     assert job["environment"] == "${{ matrix.target.name }}"
     assert "environment" not in apply["jobs"]["report"]
+    # Reads only: the merged pull request, its plan comment, and the plan run that posted it.
+    assert job["permissions"] == {"contents": "read", "pull-requests": "read", "actions": "read"}
+
+
+def test_the_plan_comment_is_posted_last_in_a_run_that_keeps_its_artifact() -> None:
+    """Apply proves a plan comment against its run: the comment written no later than the run's
+    end (so the comment job must be the last), and the same as the run's plans-T artifact."""
+    plan = load("reconciler-plan.yml")
+    assert f".github/workflows/{plan['name']}.yml" == PLAN_WORKFLOW
+    assert Path(PLAN_WORKFLOW).name in WORKFLOWS
+    jobs = plan["jobs"]
+    assert set(jobs["comment"]["needs"]) == set(jobs) - {"comment"}
+    assert all("comment" not in job.get("needs", []) for job in jobs.values())
+    upload = next(s for s in jobs["plan"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["name"] == "plans-${{ matrix.target.name }}"
+    assert upload["with"]["retention-days"] == 90
 
 
 def test_drift_runs_one_at_a_time_and_files_issues_without_credentials() -> None:

@@ -8,13 +8,16 @@ are a line or two per step; the logic is here, where tests reach it:
     markers.py   the hidden first-line markers that find our comments and issues
     review.py    pull requests: collect the files, plan them with main's connection, comment
     merge.py     on merge: newest wins, apply only the reviewed plan, report a refusal
+    proof.py     on merge: the plan comment is what its plan run posted, untouched since
     drift.py     the drift check and its one issue per target
     cli.py       the `reconciler ci` commands
 
 Errors:
 
     ReconcilerError
-    └── CiError            (reconciler.ci.errors) a CI step cannot go on
-        ├── GitHubError    the GitHub API refused or could not be reached
-        └── EventError     the Actions environment or event payload is missing or wrong
+    └── CiError                   (reconciler.ci.errors) a CI step cannot go on
+        ├── GitHubError           the GitHub API refused or could not be reached
+        │   └── TooLargeError     an answer longer than its bound, not read any further
+        ├── UntrustedPlanComment  a plan comment that its plan run did not post as it is
+        └── EventError            the Actions environment or event payload is missing or wrong
 """

@@ -104,7 +104,8 @@ def plan(state: State, name: str, pr_dir: Path, out: Path) -> None:
 def comment(state: State, plans: Path, pr_file: Path) -> None:
     """Create or edit one sticky plan comment per target on the pull request.
 
-    Needs GITHUB_TOKEN (pull-requests: write) and a workflow_run event.
+    Needs GITHUB_TOKEN (pull-requests: write), a workflow_run event and
+    GITHUB_RUN_ID: each comment names the run that posted it.
 
     Example: reconciler ci comment --plans plans --pr pr-data/pr.json
     """
@@ -141,7 +142,10 @@ def apply(
 ) -> None:
     """Apply on merge: only on main's head, only the plan reviewed on the merged pull request.
 
-    Exit 0 when applied, nothing to do, or no longer main's head; 1 when refused.
+    The plan comment counts only as the plan run named in it posted it (its
+    run and artifact are read: GITHUB_TOKEN with pull-requests: read and
+    actions: read). Exit 0 when applied, nothing to do, or no longer main's
+    head; 1 when refused.
 
     Example: reconciler ci apply --target prod --out refused
     """

@@ -17,5 +17,13 @@ class GitHubError(CiError):
         self.status = status
 
 
+class TooLargeError(GitHubError):
+    """An answer longer than the bound set for it: refused, and not read any further."""
+
+
+class UntrustedPlanComment(CiError):
+    """The plan comment on a merged pull request cannot be traced to the plan run that posted it."""
+
+
 class EventError(CiError):
     """The Actions environment (a variable, the event payload) is missing or not as expected."""

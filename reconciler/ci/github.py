@@ -8,6 +8,12 @@ no httpx exception leaves this module, and the token is in no message and no
 exception chain. Lists are read page by page (100 a page, `Link: rel="next"`),
 at most `MAX_PAGES` pages, so a lying server cannot keep a step busy forever.
 
+An artifact's zip is the one answer that is not JSON: GitHub redirects it to
+its storage with a signed URL. httpx follows the redirect and drops the
+Authorization header when it leaves the API's origin, so the storage host
+never sees the token; the download is bounded (`TooLargeError`), and no
+message names the signed URL.
+
 The transport is the one I/O seam: `transport_factory` builds it, and tests
 swap in an `httpx.MockTransport` replaying recorded GitHub answers.
 """
@@ -15,7 +21,7 @@ swap in an `httpx.MockTransport` replaying recorded GitHub answers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import (
@@ -28,7 +34,7 @@ from tenacity import (
 
 from reconciler import __version__
 from reconciler.ci.actions import Env, need
-from reconciler.ci.errors import GitHubError
+from reconciler.ci.errors import GitHubError, TooLargeError
 
 DEFAULT_API = "https://api.github.com"
 MAX_PAGES = 50
@@ -43,6 +49,8 @@ _HINTS = {
 
 #: Builds the transport of every client (the seam tests swap).
 transport_factory: Callable[[], httpx.BaseTransport] = httpx.HTTPTransport
+
+_T = TypeVar("_T")
 
 
 class _Retryable(Exception):
@@ -68,6 +76,16 @@ def _refusal(method: str, path: str, response: httpx.Response) -> GitHubError:
     return GitHubError(
         f"GitHub {method} {path}: HTTP {response.status_code}: {detail}", response.status_code
     )
+
+
+def _head(response: httpx.Response, limit: int = 65_536) -> bytes:
+    """The first `limit` bytes of a streamed answer (an error's message is short)."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
 
 
 class GitHub:
@@ -140,6 +158,10 @@ class GitHub:
         return response
 
     def _call(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> httpx.Response:
+        return self._retried(lambda: self._attempt(method, url, body))
+
+    def _retried(self, attempt: Callable[[], _T]) -> _T:
+        """`attempt()`, again while it raises _Retryable, at most ATTEMPTS times."""
         retrying = Retrying(
             retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
             stop=stop_after_attempt(ATTEMPTS),
@@ -148,11 +170,41 @@ class GitHub:
         )
         error: GitHubError | None = None
         try:
-            return retrying(self._attempt, method, url, body)
+            return retrying(attempt)
         except RetryError as err:
             last = err.last_attempt.exception()
             error = last.error if isinstance(last, _Retryable) else GitHubError(str(last))
         raise GitHubError(f"{error} (tried {ATTEMPTS} times)", error.status)
+
+    def _download(self, path: str, limit: int) -> bytes:
+        """One attempt at the body behind `path`, redirects followed, at most `limit` bytes."""
+        problem: str | None = None
+        try:
+            with self._http.stream("GET", path, follow_redirects=True) as response:
+                return self._bounded_body(path, response, limit)
+        except httpx.HTTPError as err:  # its message may hold the signed storage URL: not shown
+            problem = f"GitHub GET {path}: cannot download it ({type(err).__name__})"
+        raise _Retryable(GitHubError(problem))
+
+    def _bounded_body(self, path: str, response: httpx.Response, limit: int) -> bytes:
+        status = response.status_code
+        if status >= 400:
+            url, api = response.url, self._http.base_url
+            if (url.scheme, url.host, url.port) == (api.scheme, api.host, api.port):
+                error = _refusal("GET", path, httpx.Response(status, content=_head(response)))
+            else:  # the storage's own answer may quote the signed URL: only its status is shown
+                error = GitHubError(f"GitHub GET {path}: HTTP {status} from the storage", status)
+            raise _Retryable(error) if status == 429 or status >= 500 else error
+        declared = response.headers.get("Content-Length", "")
+        too_large = f"GitHub GET {path}: more than {limit} bytes; not read any further"
+        if declared.isdigit() and int(declared) > limit:
+            raise TooLargeError(too_large)
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise TooLargeError(too_large)
+        return bytes(body)
 
     def _json(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> Any:
         response = self._call(method, url, body)
@@ -217,6 +269,23 @@ class GitHub:
     def pulls_of_commit(self, sha: str) -> list[dict[str, Any]]:
         """The pull requests associated with a commit (the one merged as it among them)."""
         return list(self._pages(f"{self._repo}/commits/{sha}/pulls"))
+
+    def workflow_run(self, run_id: int) -> dict[str, Any]:
+        return self._object("GET", f"{self._repo}/actions/runs/{run_id}")
+
+    def run_artifacts(self, run_id: int, name: str) -> list[dict[str, Any]]:
+        """The artifacts of run `run_id` named exactly `name` (names are unique in a run)."""
+        url = f"{self._repo}/actions/runs/{run_id}/artifacts?name={name}&per_page={PER_PAGE}"
+        items = self._object("GET", url).get("artifacts")
+        if not isinstance(items, list):
+            raise GitHubError(f"GitHub GET {url}: expected a list of artifacts")
+        return [a for a in items if isinstance(a, dict) and a.get("name") == name]
+
+    def artifact_zip(self, artifact_id: int, limit: int) -> bytes:
+        """The zip of an artifact, at most `limit` bytes (TooLargeError beyond), from GitHub's
+        storage: the redirect there is followed without the token (see the module docstring)."""
+        path = f"{self._repo}/actions/artifacts/{artifact_id}/zip"
+        return self._retried(lambda: self._download(path, limit))
 
     def comments(self, number: int) -> list[dict[str, Any]]:
         """Every comment on an issue or pull request, oldest first."""

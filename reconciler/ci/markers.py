@@ -1,13 +1,17 @@
 """Hidden first-line markers: how a step finds its own comment or issue again, exactly.
 
-    <!-- reconciler-plan target=prod checksum=sha256:… head=<40-hex sha> -->
+    <!-- reconciler-plan target=prod checksum=sha256:… head=<40-hex sha> run=<run id> -->
     <!-- reconciler-drift target=prod checksum=sha256:… -->
 
 A marker counts only on the first line of a body written by the Actions bot
 (`github-actions[bot]`): anyone can post a comment carrying a forged marker,
 and no one but a workflow can post as the bot. The target is compared
 exactly (`prod` never matches `prod-eu`). A checksum is `sha256:<hex>`, or
-`none` when there was no plan (the planning failed).
+`none` when there was no plan (the planning failed). `run` is the id of the
+reconciler-plan run that posted the comment (apply checks the comment against
+that run: reconciler.ci.proof); a plan marker without it, as reconciler wrote
+them before, is still found (so its comment is edited in place) but never
+trusted at merge.
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ NO_CHECKSUM = "none"
 TARGET_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}|none")
 _SHA = re.compile(r"[0-9a-f]{40}")
+_RUN = re.compile(r"[1-9][0-9]{0,19}")
 _LINE = re.compile(r"<!-- (reconciler-plan|reconciler-drift)((?: [a-z]+=\S+)+) -->")
-_FIELDS = {PLAN: ("target", "checksum", "head"), DRIFT: ("target", "checksum")}
+_FIELDS = {
+    PLAN: (("target", "checksum", "head", "run"), ("target", "checksum", "head")),
+    DRIFT: (("target", "checksum"),),
+}
 
 
 @dataclass(frozen=True)
@@ -35,10 +43,12 @@ class Marker:
     target: str
     checksum: str
     head: str | None = None
+    run: int | None = None
 
     def line(self) -> str:
         head = f" head={self.head}" if self.head is not None else ""
-        return f"<!-- {self.kind} target={self.target} checksum={self.checksum}{head} -->"
+        run = f" run={self.run}" if self.run is not None else ""
+        return f"<!-- {self.kind} target={self.target} checksum={self.checksum}{head}{run} -->"
 
     @property
     def reviewed_checksum(self) -> str | None:
@@ -53,13 +63,22 @@ def parse(body: str) -> Marker | None:
     kind = match.group(1)
     pairs = [field.split("=", 1) for field in match.group(2).split()]
     fields = dict(pairs)
-    if len(fields) != len(pairs) or tuple(fields) != _FIELDS[kind]:
+    if len(fields) != len(pairs) or tuple(fields) not in _FIELDS[kind]:
         return None
     if not TARGET_NAME.fullmatch(fields["target"]) or not _CHECKSUM.fullmatch(fields["checksum"]):
         return None
     if kind == PLAN and not _SHA.fullmatch(fields["head"]):
         return None
-    return Marker(kind, fields["target"], fields["checksum"], fields.get("head"))
+    run = fields.get("run")
+    if run is not None and not _RUN.fullmatch(run):
+        return None
+    return Marker(
+        kind,
+        fields["target"],
+        fields["checksum"],
+        fields.get("head"),
+        int(run) if run is not None else None,
+    )
 
 
 def by_bot(item: dict[str, Any]) -> bool:

@@ -7,10 +7,12 @@
    while main moved on, is harmless: the newer run applies).
 2. On a push, the pull request merged as this commit is looked up, and its last
    plan comment for the target (bot-written, exact marker) gives the reviewed
-   checksum. The merged tree is re-planned and applied only if its checksum is
-   that one (`SyncOptions(checksum=…)`). No pull request, no plan, another
-   checksum, or a tripped guard: refused, with the new plan written for the
-   report job to post.
+   checksum, once the comment is proven to be what the plan run its marker
+   names posted, untouched since (reconciler.ci.proof). The merged tree is
+   re-planned and applied only if its checksum is that one
+   (`SyncOptions(checksum=…)`). No pull request, no plan, a comment that fails
+   the proof, another checksum, or a tripped guard: refused, with the new plan
+   written for the report job to post.
 3. On workflow_dispatch (an operator, behind the environment's reviewers): the
    given checksum, and only here `force` and `resolve_duplicates`.
 
@@ -31,6 +33,7 @@ from reconciler.ci.actions import Env, dig, event, need
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import PLAN, find
+from reconciler.ci.proof import check_plan_comment
 from reconciler.config import Target
 from reconciler.errors import PlanRefused, ReconcilerError, StalePlan
 from reconciler.plan import Plan
@@ -115,6 +118,9 @@ def _reviewed_checksum(
     checksum = found[1].reviewed_checksum
     if checksum is None:
         return number, None, f"the last plan of pull request #{number} for target {target} failed"
+    untrusted = check_plan_comment(gh, *found)
+    if untrusted is not None:
+        return number, None, untrusted
     return number, checksum, ""
 
 

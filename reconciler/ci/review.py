@@ -13,11 +13,17 @@ reconciler-plan.yml):
    can never point the credentials elsewhere, nor change how hard the API is hit.
 3. `post_comments` holds only GITHUB_TOKEN. It trusts no number from the
    artifact: the pull request's live head must be the head the run planned.
+   Each comment is `with_marker(marker, markdown)` of what `plan_entry` reads
+   from the plans-NAME artifact's two files, its marker naming this run: apply
+   derives it again from that artifact to prove the comment untouched
+   (reconciler.ci.proof).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -26,7 +32,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reconciler.ci.actions import Env, dig, event, summary
+from reconciler.ci.actions import Env, dig, event, need, summary
 from reconciler.ci.errors import CiError, EventError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import NO_CHECKSUM, PLAN, TARGET_NAME, Marker, find, with_marker
@@ -213,6 +219,23 @@ async def plan_pull_request(
 # --- 3. comment (GITHUB_TOKEN only) -------------------------------------------------------
 
 
+def plan_entry(markdown: bytes, saved: bytes) -> tuple[str, str]:
+    """(checksum, markdown) that the comment job posts for plan-NAME.md and plan-NAME.json.
+
+    Read as `Path.read_text` would (UTF-8, universal newlines), the markdown cut
+    to MAX_COMMENT characters; the checksum is the saved plan's, or `none`.
+    Apply calls this on the plan run's artifact to know what the comment said.
+    """
+    checksum: Any = None
+    with contextlib.suppress(ValueError, AttributeError):
+        checksum = json.loads(_text(saved)).get("checksum")
+    return str(checksum or NO_CHECKSUM), _text(markdown)[:MAX_COMMENT]
+
+
+def _text(data: bytes) -> str:
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+
+
 def _plan_files(plans: Path, expected: list[str]) -> dict[str, tuple[str, str]]:
     """target -> (checksum, markdown) for every plan written, and a stand-in for each missing one."""
     found: dict[str, tuple[str, str]] = {}
@@ -225,10 +248,10 @@ def _plan_files(plans: Path, expected: list[str]) -> dict[str, tuple[str, str]]:
             found[name] = (NO_CHECKSUM, text)
             continue
         try:
-            checksum = json.loads(saved.read_text(encoding="utf-8")).get("checksum") or NO_CHECKSUM
-        except (OSError, ValueError, AttributeError):
-            checksum = NO_CHECKSUM
-        found[name] = (str(checksum), md.read_text(encoding="utf-8")[:MAX_COMMENT])
+            saved_bytes = saved.read_bytes()
+        except OSError:
+            saved_bytes = b""
+        found[name] = plan_entry(md.read_bytes(), saved_bytes)
     return found
 
 
@@ -255,6 +278,14 @@ def verified_pull_request(gh: GitHub, pr_file: Path, env: Env) -> tuple[int, str
     return number, head
 
 
+def _run_id(env: Env) -> int:
+    """This run's id (GITHUB_RUN_ID): the plan comment names it, and apply checks it."""
+    run = need(env, "GITHUB_RUN_ID")
+    if not run.isascii() or not run.isdigit() or int(run) <= 0:
+        raise EventError(f"GITHUB_RUN_ID {run!r} is not a run id")
+    return int(run)
+
+
 def post_comments(
     gh: GitHub, plans: Path, pr_file: Path, expected: list[str], env: Env
 ) -> list[str]:
@@ -263,10 +294,11 @@ def post_comments(
     if isinstance(checked, str):
         return [f"nothing posted: {checked}"]
     number, head = checked
+    run = _run_id(env)
     comments = gh.comments(number)
     done = []
     for name, (checksum, markdown) in _plan_files(plans, expected).items():
-        body = with_marker(Marker(PLAN, name, checksum, head), markdown)
+        body = with_marker(Marker(PLAN, name, checksum, head, run), markdown)
         existing = find(comments, PLAN, name)
         if existing is None:
             gh.create_comment(number, body)

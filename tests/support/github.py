@@ -2,17 +2,27 @@
 
 GitHub's API is not ours, so it is faked; everything of ours (the client, the
 CI steps, the planner, the emulator) runs for real. The fake keeps a little
-state (pull requests, comments, issues, labels, branch heads) and answers in
-the shapes of the recorded responses in tests/fixtures/github/, paginating
-lists with `Link: rel="next"` as GitHub does.
+state (pull requests, comments, issues, labels, branch heads, workflow runs and
+their artifacts) and answers in the shapes of the recorded responses in
+tests/fixtures/github/, paginating lists with `Link: rel="next"` as GitHub
+does. Its clock ticks a second at each write, so comments and runs carry
+`updated_at` times in the order things happened. An artifact's zip is a 302 to
+a signed URL on another origin (`STORAGE`), answered by the fake storage, which
+records what it receives (`storage_requests`).
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
-from collections.abc import Callable
+import threading
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from reconciler.ci.github import GitHub
+from reconciler.ci.proof import PLAN_WORKFLOW
+from tests.support.clock import NOW
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 API = "https://api.github.test"
@@ -28,6 +40,10 @@ REPO = "acme/schedules"
 TOKEN = "ghs_CANARYtokenNeverPrinted0123456789"
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 HUMAN = {"login": "mallory", "id": 666, "type": "User"}
+#: GitHub's artifact storage: another origin than the API.
+STORAGE = "https://productionresultssa7.blob.core.windows.test"
+#: The signature of a storage URL: a credential too, never to be shown.
+SIGNATURE = "sig=SIGNEDstorageURLneverShown"
 
 
 def recorded(name: str) -> dict[str, Any]:
@@ -50,16 +66,29 @@ class FakeGitHub:
         self.comments: list[dict[str, Any]] = []
         self.issues: dict[int, dict[str, Any]] = {}
         self.labels: set[str] = set()
+        self.runs: dict[int, dict[str, Any]] = {}
+        self.artifacts: dict[int, dict[str, Any]] = {}
+        self.archives: dict[int, bytes] = {}
         self.requests: list[tuple[str, str]] = []
+        self.storage_requests: list[httpx.Request] = []
+        self.storage = STORAGE
+        #: The signature the API puts in a storage URL (the storage takes only SIGNATURE).
+        self.signature = SIGNATURE
         #: Answers to give before the real ones: (method, path regex, status or exception).
         self.faults: list[tuple[str, str, int | Exception]] = []
         self._ids = 1000
+        self._clock = NOW - timedelta(days=1)
 
     # --- arranging -------------------------------------------------------------------------
 
     def _next(self) -> int:
         self._ids += 1
         return self._ids
+
+    def tick(self) -> str:
+        """GitHub's clock, a second later than the last time it was read."""
+        self._clock += timedelta(seconds=1)
+        return self._clock.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def add_pull(
         self, number: int, head: str, *, merged_as: str | None = None, repo: str | None = None
@@ -82,8 +111,51 @@ class FakeGitHub:
     def add_comment(self, number: int, body: str, user: dict[str, Any] = BOT) -> dict[str, Any]:
         comment = recorded("issue_comment")
         comment.update(id=self._next(), body=body, user=copy.deepcopy(user), issue_number=number)
+        comment["created_at"] = comment["updated_at"] = self.tick()
         self.comments.append(comment)
         return comment
+
+    def edit_comment(self, comment: dict[str, Any], body: str) -> None:
+        """What a PATCH does to a comment: a new body, written now."""
+        comment.update(body=body, updated_at=self.tick())
+
+    def start_run(
+        self,
+        *,
+        event: str = "workflow_run",
+        path: str = PLAN_WORKFLOW,
+        repository: str | None = None,
+    ) -> int:
+        """A workflow run that starts now (reconciler-plan's, unless told otherwise); its id."""
+        run = recorded("workflow_run")
+        started = self.tick()
+        run.update(id=self._next(), event=event, path=path, status="in_progress", conclusion=None)
+        run.update(created_at=started, run_started_at=started, updated_at=started)
+        run["repository"]["full_name"] = repository or self.repository
+        self.runs[run["id"]] = run
+        return int(run["id"])
+
+    def finish_run(self, run_id: int) -> None:
+        self.runs[run_id].update(status="completed", conclusion="success", updated_at=self.tick())
+
+    def upload_artifact(
+        self, run_id: int, name: str, files: Path | Mapping[str, str | bytes] | bytes
+    ) -> dict[str, Any]:
+        """An artifact of the run, as upload-artifact makes it: a folder's files (or the given
+        files, or the given zip bytes) zipped under their names."""
+        if isinstance(files, Path):
+            files = {p.name: p.read_bytes() for p in sorted(files.iterdir()) if p.is_file()}
+        data = files if isinstance(files, bytes) else zip_of(files)
+        artifact = recorded("artifact")
+        ident = self._next()
+        artifact.update(id=ident, name=name, size_in_bytes=len(data), created_at=self.tick())
+        artifact["archive_download_url"] = (
+            f"{API}/repos/{self.repository}/actions/artifacts/{ident}/zip"
+        )
+        artifact["workflow_run"]["id"] = run_id
+        self.artifacts[ident] = artifact
+        self.archives[ident] = data
+        return artifact
 
     def add_issue(
         self, body: str, *, user: dict[str, Any] = BOT, state: str = "open", label: str = "drift"
@@ -116,6 +188,8 @@ class FakeGitHub:
     # --- answering -------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if str(request.url).startswith(self.storage + "/"):
+            return self._storage(request)
         path = request.url.path
         self.requests.append((request.method, path))
         assert request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -146,6 +220,9 @@ class FakeGitHub:
             ("POST", r"/issues", self._create_issue),
             ("PATCH", r"/issues/(\d+)", self._edit_issue),
             ("POST", r"/labels", self._create_label),
+            ("GET", r"/actions/runs/(\d+)", self._run),
+            ("GET", r"/actions/runs/(\d+)/artifacts", self._run_artifacts),
+            ("GET", r"/actions/artifacts/(\d+)/zip", self._artifact_zip),
         ]
 
     def _page(self, request: httpx.Request, items: list[dict[str, Any]]) -> httpx.Response:
@@ -185,8 +262,40 @@ class FakeGitHub:
 
     def _edit_comment(self, request: httpx.Request, body: Any, ident: str) -> httpx.Response:
         comment = next(c for c in self.comments if c["id"] == int(ident))
-        comment.update(body=body["body"], updated_at="2026-11-21T00:00:00Z")
+        self.edit_comment(comment, body["body"])
         return httpx.Response(200, json=comment)
+
+    def _run(self, request: httpx.Request, body: Any, ident: str) -> httpx.Response:
+        if int(ident) not in self.runs:
+            return httpx.Response(404, json=recorded("error_not_found"))
+        return httpx.Response(200, json=self.runs[int(ident)])
+
+    def _run_artifacts(self, request: httpx.Request, body: Any, ident: str) -> httpx.Response:
+        name = request.url.params.get("name")
+        found = [
+            a
+            for a in self.artifacts.values()
+            if a["workflow_run"]["id"] == int(ident) and name in (None, a["name"])
+        ]
+        return httpx.Response(200, json={"total_count": len(found), "artifacts": found})
+
+    def _artifact_zip(self, request: httpx.Request, body: Any, ident: str) -> httpx.Response:
+        artifact = self.artifacts.get(int(ident))
+        if artifact is None:
+            return httpx.Response(404, json=recorded("error_not_found"))
+        if artifact["expired"]:
+            return httpx.Response(410, json={"message": "Artifact has expired"})
+        location = f"{self.storage}/actions-results/{ident}.zip?sv=2025-01-05&{self.signature}"
+        return httpx.Response(302, headers={"Location": location})
+
+    def _storage(self, request: httpx.Request) -> httpx.Response:
+        """The artifact storage: a signed URL is the key; a bearer token is none of its business."""
+        self.storage_requests.append(request)
+        match = re.fullmatch(r"/actions-results/(\d+)\.zip", request.url.path)
+        if match is None or SIGNATURE not in str(request.url):
+            return httpx.Response(403, text=f"<Error>AuthenticationFailed {request.url}</Error>")
+        data = self.archives[int(match.group(1))]
+        return httpx.Response(200, content=data, headers={"Content-Type": "application/zip"})
 
     def _list_issues(self, request: httpx.Request, body: Any) -> httpx.Response:
         query = parse_qs(urlsplit(str(request.url)).query)
@@ -214,6 +323,77 @@ class FakeGitHub:
             return httpx.Response(422, json=recorded("error_label_exists"))
         self.labels.add(body["name"])
         return httpx.Response(201, json={**recorded("label"), "name": body["name"]})
+
+
+@contextmanager
+def served(fake: FakeGitHub) -> Iterator[str]:
+    """`fake` on a loopback port for a CLI process, its storage on another (another origin,
+    as GitHub's is); yields the API's base URL (GITHUB_API_URL)."""
+    with ExitStack() as stack:
+        api = stack.enter_context(_RelayServer.running(fake))
+        fake.storage = stack.enter_context(_RelayServer.running(fake))
+        try:
+            yield api
+        finally:
+            fake.storage = STORAGE
+
+
+class _RelayServer(ThreadingHTTPServer):
+    def __init__(self, fake: FakeGitHub) -> None:
+        super().__init__(("127.0.0.1", 0), _Relay)
+        self.fake = fake
+        self.base = f"http://127.0.0.1:{self.server_address[1]}"
+
+    @classmethod
+    @contextmanager
+    def running(cls, fake: FakeGitHub) -> Iterator[str]:
+        httpd = cls(fake)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield httpd.base
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+            thread.join(timeout=5)
+
+
+class _Relay(BaseHTTPRequestHandler):
+    """Hands each HTTP request to the fake as an httpx.Request, and its answer back."""
+
+    server: _RelayServer
+
+    def _relay(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        request = httpx.Request(
+            self.command,
+            self.server.base + self.path,
+            headers=list(self.headers.items()),
+            content=self.rfile.read(length) if length else b"",
+        )
+        response = self.server.fake.handle(request)
+        content = response.read()
+        self.send_response(response.status_code)
+        for key, value in response.headers.multi_items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_GET = do_POST = do_PATCH = _relay
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def zip_of(files: Mapping[str, str | bytes]) -> bytes:
+    """A zip holding `files` (name -> text or bytes), deflated as upload-artifact does."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return out.getvalue()
 
 
 def event_env(

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,12 +64,19 @@ def _cap_memory(limit: int) -> Callable[[], None]:
     return apply
 
 
-def run_capped(repo: Path, *args: str, timeout: float = 60, memory: int = MEMORY_CAP) -> Outcome:
-    """`reconciler --chdir REPO ARGS…` as a process under a memory cap and a timeout."""
+def run_capped(
+    repo: Path,
+    *args: str,
+    timeout: float = 60,
+    memory: int = MEMORY_CAP,
+    env: Mapping[str, str] | None = None,
+) -> Outcome:
+    """`reconciler --chdir REPO ARGS…` as a process under a memory cap and a timeout
+    (`env`: variables to set besides the emulator's credentials)."""
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "reconciler", "--chdir", str(repo), *args],
-        env=cli_env(),
+        env=cli_env(**(env or {})),
         capture_output=True,
         text=True,
         timeout=timeout,
