@@ -21,7 +21,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench_validate import NOW, command, run_once, write_files
+from bench_validate import NOW, command, measure, write_files
 
 TARGET_SECONDS = 1.5
 ZONES = ("America/Los_Angeles", "Europe/Berlin", "Asia/Singapore")
@@ -36,16 +36,6 @@ POLICIES = f"""policies:
 SUMMARY = re.compile(r"^(\d+) files, (\d+) valid schedules: 0 errors, (\d+) warnings?$")
 
 
-def measure(argv: list[str], root: Path, runs: int) -> tuple[list[float], str]:
-    run_once(argv, root)  # warm the page cache and the .pyc files
-    cpu: list[float] = []
-    summary = ""
-    for _ in range(runs):
-        seconds, _, summary = run_once(argv, root)
-        cpu.append(seconds)
-    return cpu, summary
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -55,9 +45,9 @@ def main() -> None:
         root = Path(tmp)
         write_files(root, args.schedules, every_tenth=1)
         argv = [*command(), "validate"]
-        plain, _ = measure(argv, root, args.runs)
+        plain, _, _ = measure(argv, root, args.runs)
         (root / "reconciler.yaml").write_text(POLICIES, encoding="utf-8")
-        cpu, summary = measure(argv, root, args.runs)
+        cpu, _, summary = measure(argv, root, args.runs)
         match = SUMMARY.match(summary)
         if not match or int(match.group(2)) != args.schedules or int(match.group(3)) == 0:
             raise SystemExit(f"unexpected result: {summary!r} (expected findings as warnings)")

@@ -162,6 +162,19 @@ def run_once(argv: list[str], cwd: Path) -> tuple[float, float, str]:
     return usage.ru_utime + usage.ru_stime, wall, lines[-1] if lines else ""
 
 
+def measure(argv: list[str], root: Path, runs: int) -> tuple[list[float], list[float], str]:
+    """CPU and wall seconds of `runs` runs after a warm-up, and the last summary line."""
+    run_once(argv, root)  # warm the page cache and the .pyc files
+    cpu: list[float] = []
+    wall: list[float] = []
+    summary = ""
+    for _ in range(runs):
+        seconds, elapsed, summary = run_once(argv, root)
+        cpu.append(seconds)
+        wall.append(elapsed)
+    return cpu, wall, summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -171,14 +184,7 @@ def main() -> None:
         root = Path(tmp)
         schedules = write_files(root, args.files)
         argv = [*command(), "validate"]
-        summary = ""
-        cpu: list[float] = []
-        wall: list[float] = []
-        run_once(argv, root)  # warm the page cache and the .pyc files
-        for _ in range(args.runs):
-            seconds, elapsed, summary = run_once(argv, root)
-            cpu.append(seconds)
-            wall.append(elapsed)
+        cpu, wall, summary = measure(argv, root, args.runs)
         expected = f"{args.files} files, {schedules} valid schedules: 0 errors, 0 warnings"
         if summary != expected:
             raise SystemExit(f"unexpected result: {summary!r} (expected {expected!r})")

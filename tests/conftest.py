@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.ci import github as github_module
 from reconciler.emulator import Settings
-from tests.support.cli import make_repo
+from tests.support.cli import applied, doc, make_repo, write
 from tests.support.clock import NOW
 from tests.support.emulator import Api
+from tests.support.github import FakeGitHub
 
 
 @pytest.fixture
@@ -24,3 +26,19 @@ def api() -> Iterator[Api]:
     """The emulator in-process with its clock fixed at NOW, the demo app signed in."""
     with Api(Settings(now=NOW)) as client:
         yield client
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    """A fake GitHub that the `reconciler ci` commands reach (through the transport seam)."""
+    gh = FakeGitHub()
+    monkeypatch.setattr(github_module, "transport_factory", gh.transport)
+    return gh
+
+
+@pytest.fixture
+def main(repo: Path) -> Path:
+    """A repo whose main has schedule a, applied to its embedded emulator."""
+    write(repo, doc("a"))
+    applied()
+    return repo

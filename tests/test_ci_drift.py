@@ -10,19 +10,17 @@ from typing import Any
 
 import pytest
 
-from reconciler.ci import github as github_module
 from reconciler.ci.markers import parse
 from tests.support.cli import applied, client_for, config, doc, run, write
 from tests.support.github import HUMAN, FakeGitHub
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    gh = FakeGitHub()
-    monkeypatch.setattr(github_module, "transport_factory", gh.transport)
-    for key, value in gh.env().items():
+def fake(fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    """The shared fake GitHub, its run's environment set."""
+    for key, value in fake.env().items():
         monkeypatch.setenv(key, value)
-    return gh
+    return fake
 
 
 def by_hand(repo: Path, *names: str, delete: bool = False) -> None:

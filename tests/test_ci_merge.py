@@ -8,25 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.ci import github as github_module
 from tests.support.ci import apply_job, push, refusal, review, use
-from tests.support.cli import applied, by_name, client_for, doc, run, write
+from tests.support.cli import by_name, client_for, doc, run
 from tests.support.github import HUMAN, FakeGitHub, event_env, sha
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    gh = FakeGitHub()
-    monkeypatch.setattr(github_module, "transport_factory", gh.transport)
-    return gh
-
-
-@pytest.fixture
-def main(repo: Path) -> Path:
-    """Main has schedule a, applied."""
-    write(repo, doc("a"))
-    applied()
-    return repo
 
 
 def dispatch(

@@ -12,32 +12,16 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from reconciler.ci import github as github_module
 from reconciler.ci.errors import UntrustedPlanComment
 from reconciler.ci.markers import PLAN, Marker, parse, with_marker
 from reconciler.ci.proof import AGAIN, PLAN_WORKFLOW, read_zip
 from tests.support.ci import Reviewed, apply_job, push, refusal, review
-from tests.support.cli import applied, by_name, doc, write
+from tests.support.cli import by_name, doc
 from tests.support.github import REPO, TOKEN, FakeGitHub, event_env, served, sha, zip_of
 from tests.support.hostile import run_capped
 
 #: What the reviewers are shown instead of the real plan.
 LIE = ("+ create</code> <b>b</b>", "+ create</code> <b>harmless_b</b>")
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    gh = FakeGitHub()
-    monkeypatch.setattr(github_module, "transport_factory", gh.transport)
-    return gh
-
-
-@pytest.fixture
-def main(repo: Path) -> Path:
-    """Main has schedule a, applied."""
-    write(repo, doc("a"))
-    applied()
-    return repo
 
 
 def merge(main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> Result:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.ci import github as github_module
 from reconciler.ci.errors import CiError
 from reconciler.ci.markers import PLAN, Marker, parse, with_marker
 from reconciler.ci.proof import read_zip
@@ -45,14 +44,6 @@ def collected(repo: Path, fake: FakeGitHub, tree: Path, head: str = sha(77)) -> 
     env = event_env(fake, repo / "events", "pull_request", pull_request_event(12, head))
     collect(load_config(None, tree), repo / "pr-data", env)
     return repo / "pr-data"
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    """A fake GitHub that the `reconciler ci` commands reach (through the transport seam)."""
-    gh = FakeGitHub()
-    monkeypatch.setattr(github_module, "transport_factory", gh.transport)
-    return gh
 
 
 def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
