@@ -46,7 +46,13 @@ class Dumper(yaml.SafeDumper):
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    quoted = _QUOTED.fullmatch(value) or not plain_is_string(value)
+    # Double quotes escape what other styles would write raw and a reader would fold: line
+    # breaks (\n, U+0085, U+2028) and other characters that are not printable.
+    quoted = (
+        _QUOTED.fullmatch(value)
+        or not plain_is_string(value)
+        or not all(c.isprintable() and c not in "\x85\u2028\u2029" for c in value)
+    )
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if quoted else None)
 
 

@@ -28,6 +28,12 @@ def test_strings_that_yaml_1_2_reads_as_numbers_are_quoted() -> None:
     assert plain_is_string("weekly digest")
 
 
+def test_line_breaks_a_reader_would_fold_are_escaped() -> None:
+    # Single quotes and plain style write U+0085, U+2028 and newlines raw; a reader folds them.
+    for text in ("\x85", "a\nb", "a\u2028b", "\t", "a  \n  b"):
+        assert reread(text) == text
+
+
 @given(st.text(max_size=30))
 def test_any_string_comes_back_as_written(text: str) -> None:
     assert reread(text) == text
