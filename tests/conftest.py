@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from reconciler.ci import github as github_module
 from reconciler.emulator import Settings
@@ -13,6 +14,13 @@ from tests.support.cli import applied, doc, make_repo, write
 from tests.support.clock import NOW
 from tests.support.emulator import Api
 from tests.support.github import FakeGitHub
+
+# The suite a newcomer and CI run is deterministic: the property tests try the same
+# examples every run, so a result never depends on luck. `pytest --hypothesis-profile
+# explore` searches afresh and wider (what found `0E0` and U+0085 in the importer).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", max_examples=1000)
+settings.load_profile("repeatable")
 
 
 @pytest.fixture
