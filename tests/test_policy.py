@@ -355,7 +355,7 @@ _TO = st.sampled_from(
 )
 _ZONES = ["UTC", LA, BERLIN, "Asia/Singapore", "Asia/Kolkata"]
 # A window holding both DST changes of 2027 (US 14 March, EU 28 March).
-_NOW = datetime(2027, 3, 10, 6, tzinfo=UTC)
+DST_SPRING_2027 = datetime(2027, 3, 10, 6, tzinfo=UTC)
 
 
 @st.composite
@@ -366,7 +366,7 @@ def _schedules(draw: st.DrawFn) -> list[Schedule]:
         clock = f"{draw(st.integers(0, 23)):02d}:{draw(st.sampled_from([0, 15, 30, 59])):02d}:00"
         kind = draw(st.sampled_from(["single", "day", "week"]))
         if kind == "single":
-            day = _NOW + timedelta(days=draw(st.integers(-1, 22)))
+            day = DST_SPRING_2027 + timedelta(days=draw(st.integers(-1, 22)))
             trigger = single(f"{day:%Y-%m-%d} {clock}", zone_type)
         elif kind == "day":
             trigger = periodical(clock, zone_type=zone_type, frequency=draw(st.integers(1, 3)))
@@ -405,9 +405,9 @@ def test_the_engine_finds_exactly_what_the_rules_say(
             "min_gap_minutes": {"minutes": gap},
         }
     )
-    found = evaluate(schedules, policies, zone(site), site, _NOW)
+    found = evaluate(schedules, policies, zone(site), site, DST_SPRING_2027)
     engine = {(v.schedule.name, v.rule): (set(v.walls), v.message) for v in found}
-    expected = _brute(schedules, policies, site, _NOW)
+    expected = _brute(schedules, policies, site, DST_SPRING_2027)
     assert set(engine) == set(expected)
     for key, (walls, first) in expected.items():
         assert engine[key][0] == walls, key
