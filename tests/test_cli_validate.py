@@ -427,3 +427,25 @@ def test_every_command_has_a_docstring_with_an_example(name: str, command: click
     assert re.search(r"^\s*Example:", command.help, re.MULTILINE), (
         f"{name}'s docstring has no 'Example:' line"
     )
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `reconciler validate | head -1`: the pipe closes while diagnostics are still printed.
+    folder = tmp_path / "schedules.d"
+    folder.mkdir()
+    for i in range(400):
+        (folder / f"bad_{i}.yaml").write_text("name: 'has space'\n", encoding="utf-8")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "validate"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    child.stdout.readline()
+    child.stdout.close()
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1
+    assert b"internal error" not in err
+    assert b"Traceback" not in err
+    assert b"BrokenPipe" not in err
