@@ -26,6 +26,10 @@ MAX_ALIAS_VALUES = 100_000
 #: not be written to a schedule file either.
 MAX_SCHEDULE_BYTES = MAX_FILE_BYTES
 
+#: An answer of the API longer than this (decoded) is refused unread past it: a page of
+#: 50 schedules of real push payloads (a few KB each) is far below it.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
 #: The most schedules a listing accepts (a hundred times the API's documented
 #: default quota of 1000 active schedules): a larger `total_count` is a lie.
 MAX_LISTED = 100_000

@@ -8,6 +8,7 @@ a server that claims ten million pages, one that accepts and never answers.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from reconciler.api import RetryPolicy, ScheduleClient
 from reconciler.api._json import TOO_DEEP, depth_of, parse_json
 from reconciler.emulator import DEMO_APP, Settings
 from reconciler.emulator.server import serve_in_thread
+from reconciler.limits import MAX_ANSWER_BYTES
 from tests.support.cli import doc, remote, run, write
 from tests.support.clock import NOW
 from tests.support.hostile import (
@@ -166,6 +168,22 @@ def test_more_than_fifty_entries_on_a_page_is_malformed(tmp_path: Path) -> None:
         write_repo(tmp_path, remote_config(url), [schedule("a")])
         outcome = run_capped(tmp_path, "plan", timeout=30)
     assert_one_line_error(outcome, "60 schedules on one page, not 50")
+
+
+def test_an_answer_past_the_bound_is_refused_not_read(tmp_path: Path) -> None:
+    huge = b" " * (MAX_ANSWER_BYTES + 1024) + b"{}"  # valid JSON, too long to read
+    with json_server(lambda path: huge) as url:
+        write_repo(tmp_path, remote_config(url), [schedule("a")])
+        outcome = run_capped(tmp_path, "plan", timeout=30)
+    assert_one_line_error(outcome, "GET /v4/schedules?page=1", "the answer is longer than")
+
+
+def test_a_gzip_bomb_is_refused_at_the_bound_of_what_it_inflates_to(tmp_path: Path) -> None:
+    bomb = gzip.compress(b" " * (400 * 1024 * 1024) + b"{}", compresslevel=9)  # ~400 KB
+    with json_server(lambda path: bomb, {"Content-Encoding": "gzip"}) as url:
+        write_repo(tmp_path, remote_config(url), [schedule("a")])
+        outcome = run_capped(tmp_path, "plan", timeout=30)
+    assert_one_line_error(outcome, "GET /v4/schedules?page=1", "the answer is longer than")
 
 
 # --- a server that never answers ----------------------------------------------------------

@@ -30,7 +30,7 @@ from aiolimiter import AsyncLimiter
 
 from reconciler import __version__
 from reconciler.api._json import parse_json
-from reconciler.api._pool import ShardedTransport, proxy_configured
+from reconciler.api._pool import AnswerTooLarge, ShardedTransport, proxy_configured
 from reconciler.api.errors import (
     CODE_MEANINGS,
     ApiError,
@@ -166,6 +166,8 @@ class Session:
                 failure = ConnectionFailed(
                     f"timed out: no answer within {self.timeout:g} s", method=method, path=path
                 )
+            except AnswerTooLarge as too_large:
+                failure = MalformedResponse(str(too_large), method=method, path=path)
             except httpx.TimeoutException as exc:
                 failure = ConnectionFailed(
                     f"timed out: no answer within {self.timeout:g} s ({type(exc).__name__})",

@@ -13,8 +13,12 @@ Each request goes to the least busy pool. As the client never has more than
 free connection: no request ever queues inside httpcore. A pool counts a request as busy
 until its body is read, which is also when its connection becomes free again.
 
+Each answer is read whole here, decoded, but never more than ``MAX_ANSWER_BYTES`` of it:
+a server that sends gigabytes (or a small gzip that inflates to gigabytes) costs that
+much memory, no more, and the request fails with ``AnswerTooLarge``.
+
 Proxies from the environment (HTTPS_PROXY and friends) are httpx's default transport's
-business: when one is set, the client uses that transport, unsharded.
+business: when one is set, the client uses that transport, unsharded (and unbounded).
 """
 
 from __future__ import annotations
@@ -24,9 +28,35 @@ import os
 
 import httpx
 
+from reconciler.limits import MAX_ANSWER_BYTES
+
 #: Connections per pool: small enough for cheap bookkeeping, large enough for few pools.
 POOL_SIZE = 2
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+class AnswerTooLarge(Exception):
+    """An answer longer than the bound (the session reports it as a MalformedResponse)."""
+
+
+async def _bounded(response: httpx.Response, limit: int) -> httpx.Response:
+    """`response` read whole and decoded, as a new response; AnswerTooLarge past `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise AnswerTooLarge(f"the answer is longer than {limit} bytes")
+        chunks.append(chunk)
+    # Decoded already: the new response must not decode it again.
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 def proxy_configured() -> bool:
@@ -36,7 +66,8 @@ def proxy_configured() -> bool:
 class ShardedTransport(httpx.AsyncBaseTransport):
     """``ceil(concurrency / POOL_SIZE)`` httpx transports behind one, least busy first."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int, max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
+        self._max_answer_bytes = max_answer_bytes
         count = max(1, math.ceil(concurrency / POOL_SIZE))
         size = math.ceil(concurrency / count)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
@@ -51,11 +82,9 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         try:
             response = await self._pools[index].handle_async_request(request)
             try:
-                await response.aread()
-            except BaseException:
+                return await _bounded(response, self._max_answer_bytes)
+            finally:
                 await response.aclose()
-                raise
-            return response
         finally:
             self._busy[index] -= 1
 

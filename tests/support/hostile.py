@@ -142,10 +142,13 @@ def listing(base_url: str) -> list[RemoteSchedule]:
 
 
 @contextmanager
-def json_server(answer: Callable[[str], Any]) -> Iterator[str]:
+def json_server(
+    answer: Callable[[str], Any], headers: Mapping[str, str] | None = None
+) -> Iterator[str]:
     """A loopback HTTP server answering every GET with `answer(path)` as JSON (200).
 
-    An answer given as bytes is sent as it is (JSON that json.dumps could not make).
+    An answer given as bytes is sent as it is (JSON that json.dumps could not make, or
+    a body `headers` say is compressed).
     """
 
     class Handler(BaseHTTPRequestHandler):
@@ -154,6 +157,8 @@ def json_server(answer: Callable[[str], Any]) -> Iterator[str]:
             body = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
