@@ -39,7 +39,7 @@ class AnswerTooLarge(Exception):
     """An answer longer than the bound (the session reports it as a MalformedResponse)."""
 
 
-async def _bounded(response: httpx.Response, limit: int) -> httpx.Response:
+async def _bounded(request: httpx.Request, response: httpx.Response, limit: int) -> httpx.Response:
     """`response` read whole and decoded, as a new response; AnswerTooLarge past `limit` bytes."""
     chunks: list[bytes] = []
     size = 0
@@ -54,7 +54,7 @@ async def _bounded(response: httpx.Response, limit: int) -> httpx.Response:
         response.status_code,
         headers=headers,
         content=b"".join(chunks),
-        request=response.request,
+        request=request,
         extensions=response.extensions,
     )
 
@@ -82,7 +82,7 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         try:
             response = await self._pools[index].handle_async_request(request)
             try:
-                return await _bounded(response, self._max_answer_bytes)
+                return await _bounded(request, response, self._max_answer_bytes)
             finally:
                 await response.aclose()
         finally:
