@@ -94,14 +94,20 @@ def test_two_applies_against_the_served_emulator(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(300)
 def test_two_applies_on_one_local_state_file(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
+    # No latency can be injected into the embedded emulator: whether the second process
+    # plans before the first one's creates land is up to the scheduler. Every attempt must
+    # end right; up to three fresh attempts are made until one of them really raced.
     contended = 0
-    for docs in rounds()[:2]:
-        write_repo(repo, {"safety": SAFETY}, docs)
-        results = apply_twice_at_once(repo)
-        assert not any("database is locked" in err for _, _, err in results), results
-        contended += check_outputs(results)
-        assert_each_name_once(remote(repo), docs)
+    for attempt in range(3):
+        repo = tmp_path / f"repo{attempt}"
+        for docs in rounds()[:2]:
+            write_repo(repo, {"safety": SAFETY}, docs)
+            results = apply_twice_at_once(repo)
+            assert not any("database is locked" in err for _, _, err in results), results
+            contended += check_outputs(results)
+            assert_each_name_once(remote(repo), docs)
+        if contended:
+            break
     assert contended > 0, "the two applies never raced for a name: the test proves nothing"
 
 
