@@ -27,7 +27,7 @@ import httpx
 import pytest
 import yaml
 
-from reconciler.api import RemoteSchedule, RetryPolicy, ScheduleClient
+from reconciler.api import RemoteSchedule, RetryPolicy
 from reconciler.apply import apply_plan
 from reconciler.config import Safety, Target
 from reconciler.emulator import DEMO_APP, Settings, create_app
@@ -37,6 +37,7 @@ from reconciler.model import Schedule, schedule_from_json
 from reconciler.plan import make_plan
 from tests.support.api import client_for
 from tests.support.clock import NOW, NOW_ISO
+from tests.support.hostile import listing
 
 FAULTS = ["error=503:0.2", "error=429:0.05", "drop-after-commit=0.05"]
 FAST_RETRIES = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005, retry_after_cap=0.005)
@@ -165,16 +166,6 @@ def env() -> dict[str, str]:
         "ENGAGELAB_APP_KEY": DEMO_APP.key,
         "ENGAGELAB_MASTER_SECRET": DEMO_APP.secret,
     }
-
-
-def listing(base_url: str) -> list[RemoteSchedule]:
-    async def read() -> list[RemoteSchedule]:
-        async with ScheduleClient(
-            base_url=base_url, app_key=DEMO_APP.key, master_secret=DEMO_APP.secret
-        ) as c:
-            return await c.list_schedules()
-
-    return asyncio.run(read())
 
 
 @pytest.mark.timeout(300)
