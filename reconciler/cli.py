@@ -9,13 +9,12 @@ target's result is printed under its name and the exit code is the worst one.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -181,11 +180,11 @@ def main(
 # --- validate ----------------------------------------------------------------------------
 
 
-def _validation(target: Target, when: datetime) -> tuple[Desired | None, str | None]:
-    from reconciler.validate import load_desired
-
+def _validation(
+    target: Target, desired_of: Callable[[Target], Desired]
+) -> tuple[Desired | None, str | None]:
     try:
-        return load_desired(target, when), None
+        return desired_of(target), None
     except ReconcilerError as err:
         return None, str(err)
 
@@ -233,8 +232,11 @@ def validate(state: State, fmt: str) -> None:
 
     Example: reconciler validate --format json
     """
-    targets, when = state.targets(), now()
-    results = {t.name: _validation(t, when) for t in targets}
+    from reconciler.validate import desired_reader, load_desired
+
+    targets = state.targets()
+    desired_of = desired_reader(now(), load_desired)
+    results = {t.name: _validation(t, desired_of) for t in targets}
     reports = {name: _validation_json(*result) for name, result in results.items()}
     if fmt == "json":
         shown = reports if len(targets) > 1 else next(iter(reports.values()))
@@ -366,7 +368,10 @@ def plan(state: State, /, resolve_duplicates: str | None, **options: Any) -> Non
 
     Example: reconciler --all-targets plan --format markdown --detailed-exitcode
     """
-    from reconciler.manager import desired_reader, each_target, plan_target
+    import asyncio
+
+    from reconciler.manager import each_target, plan_target
+    from reconciler.validate import desired_reader
 
     targets, when = state.targets(), now()
     desired_of = desired_reader(when)
@@ -460,7 +465,8 @@ def _echo_report(report: SyncReport, prefix: str) -> int:
 async def _apply_all(
     targets: Sequence[Target], options: SyncOptions, auto_approve: bool
 ) -> list[TargetResult[tuple[SyncReport, str]]]:
-    from reconciler.manager import JointApproval, desired_reader, each_target, sync
+    from reconciler.manager import JointApproval, each_target, sync
+    from reconciler.validate import desired_reader
 
     approval = JointApproval(_ask_once, len(targets)) if len(targets) > 1 else None
     when = now()
@@ -516,6 +522,8 @@ def apply(state: State, /, planfile: Path | None, auto_approve: bool, **options:
 
     Example: reconciler plan --out plan.json && reconciler apply plan.json
     """
+    import asyncio
+
     from reconciler.manager import SyncOptions
 
     targets, several = state.targets(), len(state.targets()) > 1
@@ -561,6 +569,8 @@ def import_(state: State, directory: Path | None, overwrite: bool) -> None:
 
     Example: reconciler --target prod import --dir schedules.d
     """
+    import asyncio
+
     from reconciler.importer import default_dir
 
     target = state.target()
@@ -597,6 +607,8 @@ def history(state: State, name: str, fmt: str) -> None:
 
     Example: reconciler history weekly_digest --format json
     """
+    import asyncio
+
     from reconciler import history as runs_view
 
     target = state.target()

@@ -27,7 +27,7 @@ from reconciler.apply import Outcome, Report, apply_plan, check_checksum, check_
 from reconciler.config import Target
 from reconciler.errors import PlanRefused, ReconcilerError
 from reconciler.plan import Plan, make_plan
-from reconciler.validate import Desired, read_desired, validation_inputs
+from reconciler.validate import Desired, read_desired
 
 if TYPE_CHECKING:
     from reconciler.api import ScheduleClient
@@ -113,21 +113,6 @@ async def plan_target(
         return await compute_plan(
             target, client, desired, now, resolve_duplicates=resolve_duplicates
         )
-
-
-def desired_reader(now: datetime) -> Callable[[Target], Desired]:
-    """`read_desired` for the targets of one command: those that read the same files under
-    the same rules (`validation_inputs`) share one reading, so N targets of one repository
-    validate once, not N times."""
-    read: dict[tuple[object, ...], Desired] = {}
-
-    def desired_of(target: Target) -> Desired:
-        key = validation_inputs(target)
-        if key not in read:
-            read[key] = read_desired(target, now)
-        return read[key]
-
-    return desired_of
 
 
 # --- sync: plan -> guards -> apply -> verify --------------------------------------------

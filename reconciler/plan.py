@@ -202,9 +202,9 @@ class Plan:
         if self.problems and not force:
             raise PlanRefused("; ".join(self.problems) + " (use --force if this is intended)")
 
-    def raise_if_conflicts(self) -> None:
-        """Refuse (PlanRefused) to apply while names are shared by several remote schedules,
-        or a managed remote schedule cannot be read (see `plan_unreadable`)."""
+    def conflict_reasons(self) -> list[str]:
+        """Why apply refuses this plan's conflicts: names shared by several remote schedules,
+        managed remote schedules that cannot be read (see `plan_unreadable`); empty if none."""
         shared = [c.name for c in self.conflicts if len(c.remote_ids) > 1]
         unreadable = [c.name for c in self.conflicts if len(c.remote_ids) <= 1]
         reasons = []
@@ -218,7 +218,11 @@ class Plan:
                 f"{len(unreadable)} managed remote schedule(s) cannot be read "
                 f"({', '.join(unreadable)}): fix or delete them by hand (see the plan)"
             )
-        if reasons:
+        return reasons
+
+    def raise_if_conflicts(self) -> None:
+        """Refuse (PlanRefused) to apply while `conflict_reasons` has anything to say."""
+        if reasons := self.conflict_reasons():
             raise PlanRefused("; ".join(reasons))
 
     def data(self) -> JSON:

@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from reconciler.errors import PlanRefused
 from reconciler.plan import ABSENT, Change, FieldChange, Plan
 from reconciler.review import review_section
 
@@ -138,15 +137,6 @@ def _md_block(change: Change) -> str:
     return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n\n</details>\n"
 
 
-def _conflicts_line(plan: Plan) -> str:
-    """Why apply refuses this plan's conflicts: shared names, unreadable schedules, or both."""
-    try:
-        plan.raise_if_conflicts()
-    except PlanRefused as refused:
-        return f"Apply refuses until resolved: {refused}."
-    return ""
-
-
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     """A pull-request comment: marker, summary table, warnings, the review calendar, one
     <details> per change.
@@ -173,7 +163,8 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
             "",
         ]
     if s["conflict"]:
-        head += ["> [!CAUTION]", f"> {_md_escape(_conflicts_line(plan))}", ""]
+        refusal = "; ".join(plan.conflict_reasons())
+        head += ["> [!CAUTION]", f"> {_md_escape(f'Apply refuses until resolved: {refusal}.')}", ""]
     for problem in plan.problems:
         head += [f"> [!CAUTION]\n> Refused: {_md_escape(problem)}", ""]
     if plan.warnings:

@@ -9,7 +9,7 @@ what is only suspicious.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -586,3 +586,20 @@ def read_desired(target: Target, now: datetime) -> Desired:
             f"{len(errors)} error(s) in the schedule files; run `reconciler validate`:\n{shown}"
         )
     return desired
+
+
+def desired_reader(
+    now: datetime, read: Callable[[Target, datetime], Desired] = read_desired
+) -> Callable[[Target], Desired]:
+    """`read` (`read_desired`, or `load_desired` for validate) for the targets of one command:
+    those that read the same files under the same rules (`validation_inputs`) share one
+    reading, so N targets of one repository validate once, not N times."""
+    done: dict[tuple[object, ...], Desired] = {}
+
+    def desired_of(target: Target) -> Desired:
+        key = validation_inputs(target)
+        if key not in done:
+            done[key] = read(target, now)
+        return done[key]
+
+    return desired_of

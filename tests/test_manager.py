@@ -18,12 +18,12 @@ from reconciler.manager import (
     QuietHooks,
     SyncOptions,
     TargetResult,
-    desired_reader,
     each_target,
     plan_target,
     sync,
 )
 from reconciler.plan import Plan
+from reconciler.validate import desired_reader
 from tests.support.api import client_for
 from tests.support.cli import by_name, config, doc, write
 from tests.support.clock import NOW
