@@ -1,14 +1,22 @@
-"""Concurrent writers: two real `reconciler apply --auto-approve` at once leave each name once.
+"""Concurrent writers: two real `reconciler apply` at once leave each name once.
 
 Against the served emulator (a real HTTP server on 127.0.0.1) and against
 `endpoint: local` (two processes on one .reconciler/local.db), several rounds of
 creates, updates, replaces and deletes; after each round the app holds every desired
 name exactly once, with its real (not parked) body. See reconciler/api/_claim.py.
+
+The two operators answer their confirmation together once both are asked, so both plan
+before either writes and every create is contended: the race is certain, not left to
+the scheduler (which, in CI, once let one apply finish before the other had listed).
 """
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import sqlite3
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -41,12 +49,45 @@ def rounds() -> list[list[dict[str, Any]]]:
 
 
 def apply_twice_at_once(repo: Path) -> list[tuple[int, str, str]]:
-    procs = [start_cli(repo, "apply", "--auto-approve") for _ in range(2)]
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        results.append((proc.returncode, out, err))
-    return results
+    """Two operators run `apply` on their terminals and answer yes once both are asked.
+
+    Both have planned before either writes, so each create in the plan is made by both
+    and contended; whether the scheduler would have raced them is beside the point.
+    """
+    terminals = [pty.openpty() for _ in range(2)]
+    procs = [start_cli(repo, "apply", stdin=answer) for _, answer in terminals]
+    try:
+        asked = [read_until(proc, "[y/N]") for proc in procs]
+        for ask, _ in terminals:
+            os.write(ask, b"y\n")
+        results = []
+        for proc, before in zip(procs, asked, strict=True):
+            out, err = proc.communicate(timeout=120)
+            # The answer echoes on the terminal, not on stdout: end the question's line.
+            results.append((proc.returncode, before + "\n" + out, err))
+        return results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        for pair in terminals:
+            for fd in pair:
+                os.close(fd)
+
+
+def read_until(proc: subprocess.Popen[str], text: str, timeout: float = 120.0) -> str:
+    """What `proc` prints up to and including `text` (everything, if it ends first)."""
+    assert proc.stdout is not None
+    fd, seen, deadline = proc.stdout.fileno(), b"", time.monotonic() + timeout
+    while text.encode() not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"not asked within {timeout} s: {seen[-2000:]!r}"
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        seen += chunk
+    return seen.decode()
 
 
 def assert_each_name_once(found: list[RemoteSchedule], docs: list[dict[str, Any]]) -> None:
@@ -74,41 +115,36 @@ def check_outputs(results: list[tuple[int, str, str]]) -> int:
     return contended
 
 
+def assert_every_create_contended(number: int, contended: int) -> None:
+    """Each create is made by both writers and settled for one of them: one loss each."""
+    before, after = (rounds()[number - 2] if number > 1 else []), rounds()[number - 1]
+    old = {d["name"]: d["trigger"] for d in before}
+    # New names, and replaces (zone_type changed: the old one goes, a new one is made).
+    creates = sum(d["name"] not in old or old[d["name"]] != d["trigger"] for d in after)
+    assert contended == creates, f"round {number}: {contended} of {creates} creates lost"
+
+
 @pytest.mark.timeout(300)
 def test_two_applies_against_the_served_emulator(tmp_path: Path) -> None:
-    # Latency makes both plan before either creates: every create is contended.
     settings = Settings(now=NOW, state=str(tmp_path / "state.db"), faults=("latency=3,jitter=3",))
-    contended = 0
     with serve_in_thread(settings) as url:
-        config = {
-            "default_target": "emu",
-            "targets": {"emu": {"endpoint": url}},
-            "safety": SAFETY,
-        }
-        for docs in rounds():
+        config = {"default_target": "emu", "targets": {"emu": {"endpoint": url}}, "safety": SAFETY}
+        for number, docs in enumerate(rounds(), 1):
             write_repo(tmp_path / "repo", config, docs)
-            contended += check_outputs(apply_twice_at_once(tmp_path / "repo"))
+            contended = check_outputs(apply_twice_at_once(tmp_path / "repo"))
             assert_each_name_once(listing(url), docs)
-    assert contended > 0, "the two applies never raced for a name: the test proves nothing"
+            assert_every_create_contended(number, contended)
 
 
 @pytest.mark.timeout(300)
 def test_two_applies_on_one_local_state_file(tmp_path: Path) -> None:
-    # No latency can be injected into the embedded emulator: whether the second process
-    # plans before the first one's creates land is up to the scheduler. Every attempt must
-    # end right; up to three fresh attempts are made until one of them really raced.
-    contended = 0
-    for attempt in range(3):
-        repo = tmp_path / f"repo{attempt}"
-        for docs in rounds()[:2]:
-            write_repo(repo, {"safety": SAFETY}, docs)
-            results = apply_twice_at_once(repo)
-            assert not any("database is locked" in err for _, _, err in results), results
-            contended += check_outputs(results)
-            assert_each_name_once(remote(repo), docs)
-        if contended:
-            break
-    assert contended > 0, "the two applies never raced for a name: the test proves nothing"
+    for number, docs in enumerate(rounds(), 1):
+        write_repo(tmp_path / "repo", {"safety": SAFETY}, docs)
+        results = apply_twice_at_once(tmp_path / "repo")
+        assert not any("database is locked" in err for _, _, err in results), results
+        contended = check_outputs(results)
+        assert_each_name_once(remote(tmp_path / "repo"), docs)
+        assert_every_create_contended(number, contended)
 
 
 def test_a_fresh_state_file_locked_by_another_process_is_waited_for(tmp_path: Path) -> None:

@@ -86,10 +86,12 @@ def run_capped(
     return Outcome(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
 
-def start_cli(repo: Path, *args: str) -> subprocess.Popen[str]:
+def start_cli(repo: Path, *args: str, stdin: int | None = None) -> subprocess.Popen[str]:
+    """The CLI under the memory cap; `stdin` may be a terminal (a pty) to answer it on."""
     return subprocess.Popen(
         [sys.executable, "-m", "reconciler", "--chdir", str(repo), *args],
         env=cli_env(),
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
