@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import struct
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.support.ci import Reviewed, apply_job, push, refusal, review
 from tests.support.cli import by_name, doc
 from tests.support.github import REPO, TOKEN, FakeGitHub, event_env, served, sha, zip_of
 from tests.support.hostile import run_capped
+from tests.support.wording import assert_ours
 
 #: What the reviewers are shown instead of the real plan.
 LIE = ("+ create</code> <b>b</b>", "+ create</code> <b>harmless_b</b>")
@@ -258,7 +260,7 @@ def test_the_zip_gives_the_members_asked_for() -> None:
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"not a zip at all", "it is not a zip we can read (BadZipFile)"),
+        (b"not a zip at all", "it is not a zip we can read (…)"),  # …: zipfile's reason
         (zip_of({"plan-local.md": "# plan"}), "it has no plan-local.json"),
         (
             zip_of({"plan-local.md": "", "plan-local.json": "", **{f"{i}": "" for i in range(7)}}),
@@ -269,7 +271,7 @@ def test_the_zip_gives_the_members_asked_for() -> None:
 def test_a_zip_that_is_not_the_plan_artifact_is_refused(data: bytes, reason: str) -> None:
     with pytest.raises(UntrustedPlanComment) as caught:
         read_zip(data, WANTED, "it")
-    assert str(caught.value) == reason
+    assert_ours(str(caught.value), reason)
 
 
 def test_a_member_named_twice_is_refused() -> None:
@@ -277,7 +279,8 @@ def test_a_member_named_twice_is_refused() -> None:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("plan-local.md", "# the plan")
         archive.writestr("plan-local.json", "{}")
-        with pytest.warns(UserWarning, match="Duplicate name"):
+        with warnings.catch_warnings():  # zipfile warns of the duplicate, in its words
+            warnings.simplefilter("ignore", UserWarning)
             archive.writestr("plan-local.md", "# another plan")
     with pytest.raises(UntrustedPlanComment) as caught:
         read_zip(out.getvalue(), WANTED, "it")
@@ -296,7 +299,7 @@ def test_a_member_is_never_read_past_what_it_declares() -> None:
     data = lie_about_size(zip_of({"plan-local.md": "", "plan-local.json": "{}" + " " * 5000}), 10)
     with pytest.raises(UntrustedPlanComment) as caught:
         read_zip(data, WANTED, "it")
-    assert str(caught.value) == "it is not a zip we can read (BadZipFile)"
+    assert_ours(str(caught.value), "it is not a zip we can read (…)")  # …: zipfile's reason
 
 
 def lie_about_size(data: bytes, size: int, name: bytes = b"plan-local.json") -> bytes:
@@ -334,7 +337,7 @@ def bomb() -> bytes:
     ("declared", "reason"),
     [
         (None, f": plan-local.json declares {BOMB} bytes, more than 16777216"),
-        (100, " is not a zip we can read (BadZipFile)"),
+        (100, " is not a zip we can read (…)"),  # …: zipfile's reason
     ],
     ids=["declares-its-size", "declares-100-bytes"],
 )
@@ -359,8 +362,8 @@ def test_a_zip_bomb_in_the_artifact_is_refused_within_the_memory_cap(
     assert "Traceback" not in outcome.stderr
     assert "MemoryError" not in outcome.stderr
     (line,) = [line for line in outcome.stderr.splitlines() if line.strip()]
-    assert (
-        line == f"local: refused: the artifact plans-local of run {reviewed.run}{reason}: {AGAIN}"
+    assert_ours(
+        line, f"local: refused: the artifact plans-local of run {reviewed.run}{reason}: {AGAIN}"
     )
     assert TOKEN not in outcome.stdout + outcome.stderr
     assert all("Authorization" not in r.headers for r in fake.storage_requests)

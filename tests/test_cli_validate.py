@@ -21,6 +21,7 @@ from reconciler.load import load_schedules
 from reconciler.validate import validate
 from tests.support.clock import NOW, NOW_ISO
 from tests.support.documents import single
+from tests.support.wording import assert_lines_ours, assert_ours
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -192,15 +193,18 @@ def test_binary_non_utf8_and_syntax_errors(in_tmp: Path) -> None:
     )
     result = run("validate")
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == [
-        "schedules.d/1.yaml: error: binary file, not YAML text",
-        "schedules.d/2.yaml: error: not UTF-8 text (byte 9)",
-        "schedules.d/3.yaml:3:1: error: YAML syntax error: did not find expected ',' or ']' "
-        "(while parsing a flow sequence that starts at 2:10)",
-        "schedules.d/4.yaml:1:8: error: YAML error: character U+0007 is not allowed in YAML "
-        "text (control characters are not allowed)",
-        "5 files, 1 valid schedules: 4 errors, 0 warnings",
-    ]
+    # `…`: what libyaml and PyYAML's reader say, passed on in their words.
+    assert_lines_ours(
+        result.stdout.splitlines(),
+        [
+            "schedules.d/1.yaml: error: binary file, not YAML text",
+            "schedules.d/2.yaml: error: not UTF-8 text (byte 9)",
+            "schedules.d/3.yaml:3:…: error: YAML syntax error: … that starts at 2:10)",
+            "schedules.d/4.yaml:1:8: error: YAML error: character U+0007 is not allowed in YAML "
+            "text (…)",
+            "5 files, 1 valid schedules: 4 errors, 0 warnings",
+        ],
+    )
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read a chmod 000 file")
@@ -270,8 +274,9 @@ def test_json_format_valid(in_tmp: Path) -> None:
 
 def test_unknown_format_is_a_usage_error(in_tmp: Path) -> None:
     result = run("validate", "--format", "xml")
-    assert result.exit_code == 2
-    assert "Invalid value for '--format'" in result.output
+    assert result.exit_code == 2  # click's usage error, in click's words; it names the option
+    assert "--format" in result.output
+    assert "Traceback" not in result.output
 
 
 # --- config, target, chdir ------------------------------------------------------------------
@@ -323,17 +328,15 @@ def test_missing_explicit_config(in_tmp: Path) -> None:
             "error: reconciler.yaml:4:5: error: target 'local': unknown time zone 'Nowhere/City' "
             "(use an IANA name such as Asia/Singapore)\n",
         ),
-        ("quota: [\n", None),
+        # `…`: libyaml's position and description of the problem, in its words.
+        ("quota: [\n", "error: reconciler.yaml:2:…: error: YAML syntax error: …\n"),
     ],
 )
-def test_bad_config(in_tmp: Path, config: str, message: str | None) -> None:
+def test_bad_config(in_tmp: Path, config: str, message: str) -> None:
     project(in_tmp, {"reconciler.yaml": config, "schedules.d/a.yaml": single(name="a")})
     result = run("validate")
     assert result.exit_code == 1
-    if message is not None:
-        assert result.stderr == message
-    else:
-        assert result.stderr.startswith("error: reconciler.yaml:2:1: error: YAML syntax error")
+    assert_ours(result.stderr, message)
 
 
 def test_bad_reconciler_now(in_tmp: Path) -> None:
@@ -344,8 +347,8 @@ def test_bad_reconciler_now(in_tmp: Path) -> None:
 
 def test_chdir_to_a_missing_directory_is_a_usage_error(in_tmp: Path) -> None:
     result = run("--chdir", "nowhere", "validate")
-    assert result.exit_code == 2
-    assert "'--chdir'" in result.output
+    assert result.exit_code == 2  # click's usage error, in click's words; it names the option
+    assert "--chdir" in result.output
 
 
 # --- a real process ------------------------------------------------------------------------------

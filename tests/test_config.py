@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.config import Config, Safety, Target, load_config
 from reconciler.errors import ConfigError, ReconcilerError
+from tests.support.wording import assert_ours
 
 
 def config_from(tmp_path: Path, text: str) -> Config:
@@ -164,8 +165,7 @@ def test_config_errors_are_reconciler_errors() -> None:
         ),
         (
             "targets:\n  prod:\n    region: mars\n",
-            "reconciler.yaml:3:5: error: targets.prod.region: 'mars' is not one of "
-            "['sgp', 'hk', 'usva', 'defra', 'jpn', 'bra']",
+            "reconciler.yaml:3:5: error: targets.prod.region: …",
         ),
         (
             "targets:\n  prod:\n    region: sgp\n    site_timezone: Mars/Olympus\n",
@@ -199,46 +199,42 @@ def test_config_errors_are_reconciler_errors() -> None:
         ),
         (
             "prune: yes\n",
-            "reconciler.yaml:1:1: error: prune: 'yes' is not of type 'boolean' (write true or "
-            "false; YAML 1.1 yes/no/on/off are strings here)",
+            "reconciler.yaml:1:1: error: prune: … (write true or false; YAML 1.1 yes/no/on/off "
+            "are strings here)",
         ),
         (
             "safety:\n  max_delete_percent: 130\n",
-            "reconciler.yaml:2:3: error: safety.max_delete_percent: 130 is greater than the "
-            "maximum of 100",
+            "reconciler.yaml:2:3: error: safety.max_delete_percent: …",
         ),
-        ("quota: 0\n", "reconciler.yaml:1:1: error: quota: 0 is less than the minimum of 1"),
+        ("quota: 0\n", "reconciler.yaml:1:1: error: quota: …"),
         (
             "concurrency: 1000\n",
-            "reconciler.yaml:1:1: error: concurrency: 1000 is greater than the maximum of 256",
+            "reconciler.yaml:1:1: error: concurrency: …",
         ),
         (
             "ignore_fields: [push/request_id]\n",
-            "reconciler.yaml:1:17: error: ignore_fields.0: 'push/request_id' does not match "
-            "'^(/[^/]+)+$'",
+            "reconciler.yaml:1:17: error: ignore_fields.0: …",
         ),
         (
             "targets:\n  prod:\n    region: sgp\n    app_key_env: my-key\n",
-            "reconciler.yaml:4:5: error: targets.prod.app_key_env: 'my-key' does not match "
-            "'^[A-Za-z_][A-Za-z0-9_]*$'",
+            "reconciler.yaml:4:5: error: targets.prod.app_key_env: …",
         ),
         (
             "targets: {}\n",
-            "reconciler.yaml:1:1: error: targets: {} should be non-empty",
+            "reconciler.yaml:1:1: error: targets: …",
         ),
         (
             "quota: 5\ndefault_target: nope\n",
             "reconciler.yaml:2:1: error: default_target 'nope' is not among the targets",
         ),
-        ("- a\n", "reconciler.yaml:1:1: error: the file: ['a'] is not of type 'object'"),
+        ("- a\n", "reconciler.yaml:1:1: error: the file: …"),
         (
             "quota: 1\nquota: 2\n",
             "reconciler.yaml:2:1: error: duplicate key 'quota'",
         ),
         (
             "targets:\n  prod: [\n",
-            "reconciler.yaml:3:1: error: YAML syntax error: did not find expected node content "
-            "(while parsing a flow node that starts at 3:1)",
+            "reconciler.yaml:3:…: error: YAML syntax error: …",
         ),
         (
             "quota: 1\n---\nquota: 2\n",
@@ -251,7 +247,8 @@ def test_config_errors_are_reconciler_errors() -> None:
     ],
 )
 def test_config_errors_name_the_place(tmp_path: Path, text: str, message: str) -> None:
-    assert config_error(tmp_path, text) == message
+    # `…`: what jsonschema or libyaml says, passed on in their words; the rest is ours.
+    assert_ours(config_error(tmp_path, text), message)
 
 
 def test_unreadable_config_is_a_clear_error(tmp_path: Path) -> None:

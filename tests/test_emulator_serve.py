@@ -178,9 +178,9 @@ def test_serve_stops_cleanly_on_sigterm_and_takes_every_switch(tmp_path: Path) -
         (["--now", "2026-01-01T00:00:00"], "UTC offset"),
         (["--app", "no_secret"], "KEY:SECRET"),
         (["--app", "k:s:Mars/Olympus"], "IANA"),
-        (["--list-detail", "some"], "some"),
-        (["--rate-limit", "0"], "rate-limit"),
-        (["--port", "70000"], "port"),
+        (["--list-detail", "some"], "--list-detail"),
+        (["--rate-limit", "0"], "--rate-limit"),
+        (["--port", "70000"], "--port"),
     ],
 )
 def test_bad_flags_are_one_clear_line(args: list[str], message: str) -> None:
