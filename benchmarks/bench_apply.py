@@ -38,10 +38,10 @@ from pathlib import Path
 import httpx
 from bench_list import KEY, NOW, SECRET, emulator, reconciler_command, write_repo
 
-from reconciler.apply import apply_plan
-from reconciler.config import load_config
-from reconciler.manager import compute_plan, open_client
-from reconciler.validate import read_desired
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.manager import compute_plan, open_client
+from reconciler.config.load import load_config
+from reconciler.desired.validate import read_desired
 
 TARGET_RATIO = 1.3
 PAGE_SIZE = 50

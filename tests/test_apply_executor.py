@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import RetryPolicy
-from reconciler.apply import BATCHES, apply_plan, check_checksum, check_still_valid
+from reconciler.apply.executor import BATCHES, apply_plan, check_checksum, check_still_valid
 from reconciler.emulator import Settings, create_app
 from reconciler.errors import StalePlan
-from reconciler.plan import make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.remote.engagelab import RetryPolicy
 from tests.support.api import client_for
 from tests.support.clock import NOW
 from tests.support.plan import desired, never_fires, plan_of, remote, target

@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply import Outcome
-from reconciler.config import Target, load_config
-from reconciler.emulator import Settings, create_app
-from reconciler.errors import PlanRefused, SourceError, StalePlan
-from reconciler.manager import (
+from reconciler.apply.executor import Outcome
+from reconciler.apply.manager import (
     JointApproval,
     QuietHooks,
     SyncOptions,
@@ -22,8 +19,11 @@ from reconciler.manager import (
     plan_target,
     sync,
 )
-from reconciler.plan import Plan
-from reconciler.validate import desired_reader
+from reconciler.config.load import Target, load_config
+from reconciler.desired.validate import desired_reader
+from reconciler.emulator import Settings, create_app
+from reconciler.errors import PlanRefused, SourceError, StalePlan
+from reconciler.plan.planner import Plan
 from tests.support.api import client_for
 from tests.support.cli import by_name, config, doc, write
 from tests.support.clock import NOW

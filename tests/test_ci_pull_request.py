@@ -14,8 +14,8 @@ import yaml
 from reconciler.ci.errors import CiError
 from reconciler.ci.markers import PLAN, Marker, parse, with_marker
 from reconciler.ci.proof import read_zip
-from reconciler.ci.review import collect, plan_entry
-from reconciler.config import load_config
+from reconciler.ci.pull_request import collect, plan_entry
+from reconciler.config.load import load_config
 from tests.support.ci import plan_run
 from tests.support.cli import applied, config, doc, run, write
 from tests.support.github import (

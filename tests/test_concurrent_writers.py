@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import RemoteSchedule
+from reconciler.core.model import canonical
 from reconciler.emulator import Settings
 from reconciler.emulator.server import serve_in_thread
-from reconciler.model import canonical
+from reconciler.remote.engagelab import RemoteSchedule
 from tests.support.cli import remote
 from tests.support.clock import NOW
 from tests.support.hostile import listing, run_capped, schedule, start_cli, write_repo

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import Config, Safety, Target, load_config
+from reconciler.config.load import Config, Safety, Target, load_config
 from reconciler.errors import ConfigError, ReconcilerError
 
 

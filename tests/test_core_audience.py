@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.audience import Overlap, audience_of, describe, members
+from reconciler.core.audience import Overlap, audience_of, describe, members
 
 
 def overlaps(a: Any, b: Any) -> bool:

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.fires import Landing, trigger_fires, window_fires, zone_type_of
-from reconciler.model import WEEKDAYS, Periodical, trigger_from_json
-from reconciler.timing import next_runs, parse_datetime, parse_time, wall_times, zone
+from reconciler.core.fires import Landing, trigger_fires, window_fires, zone_type_of
+from reconciler.core.model import WEEKDAYS, Periodical, trigger_from_json
+from reconciler.core.timing import next_runs, parse_datetime, parse_time, wall_times, zone
 from tests.support.clock import NOW
 from tests.support.policy import intelligent, periodical, schedule, single
 

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.config import Target
-from reconciler.load import parse_documents
-from reconciler.model import (
+from reconciler.config.load import Target
+from reconciler.core.model import (
     WEEKDAYS,
     Intelligent,
     Periodical,
@@ -27,7 +26,8 @@ from reconciler.model import (
     trigger_from_json,
     trigger_to_json,
 )
-from reconciler.validate import validate
+from reconciler.desired.validate import validate
+from reconciler.documents.load import parse_documents
 from tests.support.clock import NOW
 
 TARGET = Target(name="test", root=Path("."), site_timezone="UTC")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta, timezone
 
 import pytest
 
-from reconciler.model import Intelligent, Periodical, Single
-from reconciler.timing import (
+from reconciler.core.model import Intelligent, Periodical, Single
+from reconciler.core.timing import (
     LAST_ZONE,
     describe_zone,
     expiry_zone,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import Target, load_config
-from reconciler.diagnostics import Diagnostic
-from reconciler.load import load_schedules, parse_documents
-from reconciler.model import Periodical, Single
-from reconciler.validate import ValidationResult, name_problem, validate, validate_target
+from reconciler.config.load import Target, load_config
+from reconciler.core.diagnostics import Diagnostic
+from reconciler.core.model import Periodical, Single
+from reconciler.desired.validate import ValidationResult, name_problem, validate, validate_target
+from reconciler.documents.load import load_schedules, parse_documents
 from tests.support.clock import NOW
 from tests.support.documents import intelligent, periodical, single
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.load import Document, load_schedules, parse_documents, read_text
+from reconciler.documents.load import Document, load_schedules, parse_documents, read_text
 
 
 def parse_one(text: str) -> Document:

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.config import load_config
+from reconciler.config.load import load_config
+from reconciler.core.model import Schedule
+from reconciler.core.timing import wall_times, zone
 from reconciler.errors import ConfigError
-from reconciler.model import Schedule
-from reconciler.policy import Policies, Violation, evaluate, merge_policies
-from reconciler.policy_rules import when
-from reconciler.timing import wall_times, zone
+from reconciler.policy.engine import when
+from reconciler.policy.evaluation import Policies, Violation, evaluate, merge_policies
 from tests.support.cli import config, doc, run, write
 from tests.support.clock import NOW
 from tests.support.policy import periodical, schedule, single, target

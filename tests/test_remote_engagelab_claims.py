@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import CreateContended, RemoteSchedule, RetryPolicy
-from reconciler.api._claim import PARKED_PREFIX, _Claim, _judge, _Read, park
 from reconciler.emulator.transport import EmulatorTransport
+from reconciler.remote.engagelab import CreateContended, RemoteSchedule, RetryPolicy
+from reconciler.remote.engagelab._claim import PARKED_PREFIX, _Claim, _judge, _Read, park
 from tests.support.api import Admin, client_for, create_body, emulator_app, plain
 from tests.support.clock import NOW
 

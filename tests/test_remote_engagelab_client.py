@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.api import ListingUnstable, RemoteSchedule, ScheduleNotFound
 from reconciler.emulator.transport import EmulatorTransport
+from reconciler.remote.engagelab import ListingUnstable, RemoteSchedule, ScheduleNotFound
 from tests.support.api import (
     BASE_URL,
     FAST,

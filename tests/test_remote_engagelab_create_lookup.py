@@ -15,10 +15,15 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.api import CreateAmbiguous, RemoteSchedule, ScheduleClient, ServiceUnavailable
-from reconciler.api._create import NameFinder
-from reconciler.api._listing import PAGE_SIZE, scan_for_names
 from reconciler.emulator.transport import EmulatorTransport
+from reconciler.remote.engagelab import (
+    CreateAmbiguous,
+    RemoteSchedule,
+    ScheduleClient,
+    ServiceUnavailable,
+)
+from reconciler.remote.engagelab._create import NameFinder
+from reconciler.remote.engagelab._listing import PAGE_SIZE, scan_for_names
 from tests.support.api import (
     FAST,
     Admin,

@@ -7,7 +7,8 @@ import pickle
 
 import pytest
 
-from reconciler.api import (
+from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.remote.engagelab import (
     REGIONS,
     ApiError,
     AuthenticationFailed,
@@ -20,7 +21,6 @@ from reconciler.api import (
     base_url_for,
     credentials_from_env,
 )
-from reconciler.errors import ConfigError, ReconcilerError
 from tests.support.api import (
     DEMO_KEY,
     DEMO_SECRET,

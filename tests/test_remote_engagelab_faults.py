@@ -11,7 +11,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from reconciler.api import (
+from reconciler.emulator.transport import EmulatorTransport
+from reconciler.remote.engagelab import (
     ApiError,
     ConnectionFailed,
     CreateAmbiguous,
@@ -20,7 +21,6 @@ from reconciler.api import (
     ScheduleNotFound,
     ServiceUnavailable,
 )
-from reconciler.emulator.transport import EmulatorTransport
 from tests.support.api import FAST, Admin, client_for, create_body, emulator_app
 from tests.support.faults import FAULT_KINDS, STUBBORN, chain, workload
 

@@ -11,16 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.api import (
+from reconciler.emulator import Settings
+from reconciler.emulator.server import serve_in_thread
+from reconciler.remote.engagelab import (
     ConnectionFailed,
     RetryPolicy,
     ScheduleClient,
     ScheduleNotFound,
 )
-from reconciler.api._http import _default_transport
-from reconciler.api._pool import ShardedTransport
-from reconciler.emulator import Settings
-from reconciler.emulator.server import serve_in_thread
+from reconciler.remote.engagelab._http import _default_transport
+from reconciler.remote.engagelab._pool import ShardedTransport
 from tests.support.api import DEMO_KEY, DEMO_SECRET, FAST, Admin, create_body, plain
 from tests.support.clock import NOW
 from tests.support.faults import FAULT_KINDS, STUBBORN, workload

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import ApiError, MalformedResponse, Run
-from reconciler.api._models import runs_from_json
+from reconciler.remote.engagelab import ApiError, MalformedResponse, Run
+from reconciler.remote.engagelab._models import runs_from_json
 
 WHERE = "GET /v4/schedules/x/msg-ids"
 

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.api import ApiError, RetryPolicy, ScheduleClient
 from reconciler.emulator import DEMO_APP, Settings
 from reconciler.emulator.server import serve_in_thread
 from reconciler.emulator.transport import EmulatorTransport
+from reconciler.remote.engagelab import ApiError, RetryPolicy, ScheduleClient
 from tests.support.api import (
     BASE_URL,
     CANARY_APP,

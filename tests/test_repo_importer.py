@@ -6,9 +6,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.compose import plain_is_string
-from reconciler.importer import Dumper
-from reconciler.load import parse_documents
+from reconciler.documents.compose import plain_is_string
+from reconciler.documents.load import parse_documents
+from reconciler.repo.importer import Dumper
 
 
 def reread(value: object) -> object:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.api import ScheduleClient
 from reconciler.emulator import DEMO_APP, Settings
 from reconciler.emulator.server import serve_in_thread
-from reconciler.importer import MAX_FILE_NAME, file_name
+from reconciler.remote.engagelab import ScheduleClient
+from reconciler.repo.importer import MAX_FILE_NAME, file_name
 from tests.support.cli import applied, doc, run, write
 from tests.support.clock import NOW
 from tests.support.hostile import deep_push, plant, run_capped, schedule, write_repo

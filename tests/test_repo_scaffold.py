@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from reconciler import __version__
-from reconciler.build_info import ACTION_REPOSITORY, git_head, source_commit
 from reconciler.errors import ReconcilerError
-from reconciler.scaffold import action_reference
+from reconciler.repo.build_info import ACTION_REPOSITORY, git_head, source_commit
+from reconciler.repo.scaffold import action_reference
 from tests.support.cli import run
 
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.api import RemoteSchedule
-from reconciler.plan import Plan
-from reconciler.render import MARKDOWN_LIMIT, render_json, render_markdown, render_text
+from reconciler.plan.planner import Plan
+from reconciler.remote.engagelab import RemoteSchedule
+from reconciler.views.plan import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 from tests.support.plan import body, desired, plan_of, remote
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from reconciler.api import RemoteSchedule
-from reconciler.plan import Plan, make_plan
-from reconciler.render import MARKDOWN_LIMIT, render_markdown
-from reconciler.review import review_section
+from reconciler.plan.planner import Plan, make_plan
+from reconciler.remote.engagelab import RemoteSchedule
+from reconciler.views.plan import MARKDOWN_LIMIT, render_markdown
+from reconciler.views.review import review_section
 from tests.support.clock import NOW
 from tests.support.policy import body, intelligent, periodical, schedule, single, target
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from reconciler.errors import ReconcilerError, StalePlan
-from reconciler.plan import CHANGES, Change, Plan
+from reconciler.plan.planner import CHANGES, Change, Plan
 
 #: The batches, in the order they run: the plan's changing actions.
 BATCHES = CHANGES
@@ -33,7 +33,7 @@ _VERB: dict[str, Verb] = {
 
 
 class Client(Protocol):
-    """What apply needs of reconciler.api.ScheduleClient."""
+    """What apply needs of reconciler.remote.engagelab.ScheduleClient."""
 
     async def create_schedule(self, body: Any) -> str: ...
     async def update_schedule(self, schedule_id: str, body: Any) -> None: ...

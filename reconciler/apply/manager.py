@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from reconciler.apply import Outcome, Report, apply_plan, check_checksum, check_still_valid
-from reconciler.config import Target
+from reconciler.apply.executor import Outcome, Report, apply_plan, check_checksum, check_still_valid
+from reconciler.config.load import Target
+from reconciler.desired.validate import Desired, read_desired
 from reconciler.errors import PlanRefused, ReconcilerError
-from reconciler.plan import Plan, make_plan
-from reconciler.validate import Desired, read_desired
+from reconciler.plan.planner import Plan, make_plan
 
 if TYPE_CHECKING:
-    from reconciler.api import ScheduleClient
+    from reconciler.remote.engagelab import ScheduleClient
 
 LOCAL_BASE_URL = "http://emulator.local"
 T = TypeVar("T")
@@ -45,7 +45,7 @@ async def open_client(target: Target, now: datetime) -> AsyncIterator[ScheduleCl
     state file by an earlier run must not linger).
     """
     # Imported here: `validate` starts without the HTTP stack.
-    from reconciler.api import ScheduleClient, base_url_for, credentials_from_env
+    from reconciler.remote.engagelab import ScheduleClient, base_url_for, credentials_from_env
 
     options: dict[str, Any] = {"concurrency": target.concurrency, "rate_limit": target.rate_limit}
     # A hung endpoint fails within the retries' deadline; creates are parked and claimed.

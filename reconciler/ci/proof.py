@@ -189,7 +189,7 @@ def read_zip(
 
 
 def _as_posted(comment: dict[str, Any], marker: Marker, files: dict[str, bytes]) -> None:
-    from reconciler.ci.review import plan_entry
+    from reconciler.ci.pull_request import plan_entry
 
     target, run = marker.target, marker.run
     try:

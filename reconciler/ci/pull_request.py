@@ -36,10 +36,10 @@ from reconciler.ci.actions import Env, dig, event, need, summary
 from reconciler.ci.errors import CiError, EventError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import NO_CHECKSUM, PLAN, TARGET_NAME, Marker, find, with_marker
-from reconciler.config import CONFIG_FILE, Config, Target, load_config
+from reconciler.config.load import CONFIG_FILE, Config, Target, load_config
 from reconciler.errors import ReconcilerError
-from reconciler.importer import default_dir
-from reconciler.plan import Plan
+from reconciler.plan.planner import Plan
+from reconciler.repo.importer import default_dir
 
 #: A target's connection, and the limits that protect the job holding its credentials: always
 #: main's, whatever the pull request says (fields a Target does not have yet are skipped).
@@ -167,7 +167,7 @@ def pull_request_target(main: Config, name: str, pr_dir: Path) -> PrTarget:
 
 
 def plan_markdown(name: str, plan: Plan | None, error: str | None, notes: tuple[str, ...]) -> str:
-    from reconciler.render import render_markdown
+    from reconciler.views.plan import render_markdown
 
     if plan is not None:
         body = render_markdown(plan, limit=MAX_COMMENT - 2_000)
@@ -200,7 +200,7 @@ async def plan_pull_request(
 
     Raises (after writing the error into the files) when planning fails or a guard refuses.
     """
-    from reconciler.manager import plan_target
+    from reconciler.apply.manager import plan_target
 
     notes: tuple[str, ...] = ()
     try:

@@ -16,7 +16,7 @@ import click
 
 from reconciler.ci import actions
 from reconciler.ci.github import GitHub
-from reconciler.cli import State, now
+from reconciler.cli.group import State, now
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -39,7 +39,7 @@ def targets(state: State, only: str | None) -> None:
 
     Example: reconciler ci targets
     """
-    from reconciler.ci.review import check_target_names
+    from reconciler.ci.pull_request import check_target_names
 
     config = state.config()
     names = check_target_names(config)
@@ -60,7 +60,7 @@ def collect(state: State, out: Path) -> None:
 
     Example: reconciler ci collect --out pr-data
     """
-    from reconciler.ci.review import collect as collect_files
+    from reconciler.ci.pull_request import collect as collect_files
 
     facts = collect_files(state.config(), out, actions.environ())
     click.echo(f"collected pull request #{facts['number']} at {facts['head_sha']} into {out}")
@@ -79,8 +79,8 @@ def plan(state: State, name: str, pr_dir: Path, out: Path) -> None:
 
     Example: reconciler ci plan --target prod --pr pr-data --out plans
     """
-    from reconciler.ci.review import plan_pull_request
-    from reconciler.render import render_text
+    from reconciler.ci.pull_request import plan_pull_request
+    from reconciler.views.plan import render_text
 
     try:
         result = asyncio.run(plan_pull_request(state.config(), name, pr_dir, out, now()))
@@ -109,7 +109,7 @@ def comment(state: State, plans: Path, pr_file: Path) -> None:
 
     Example: reconciler ci comment --plans plans --pr pr-data/pr.json
     """
-    from reconciler.ci.review import check_target_names, post_comments
+    from reconciler.ci.pull_request import check_target_names, post_comments
 
     env = actions.environ()
     expected = check_target_names(state.config())
@@ -205,7 +205,7 @@ def drift_issues(state: State, folder: Path) -> None:
     Example: reconciler ci drift-issues --dir drift
     """
     from reconciler.ci.drift import read_reports, sync_issues
-    from reconciler.ci.review import check_target_names
+    from reconciler.ci.pull_request import check_target_names
 
     reports = read_reports(folder, check_target_names(state.config()))
     with GitHub.from_env(actions.environ()) as gh:

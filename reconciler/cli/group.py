@@ -23,20 +23,20 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconciler import __version__
-from reconciler.config import Config, Target, load_config
+from reconciler.config.load import Config, Target, load_config
+from reconciler.core.timing import now_from_env
 from reconciler.errors import ConfigError, PlanRefused, ReconcilerError, StalePlan
-from reconciler.timing import now_from_env
 
 if TYPE_CHECKING:
-    from reconciler.apply import Outcome
-    from reconciler.manager import Seat, SyncOptions, SyncReport, TargetResult
-    from reconciler.plan import Plan
-    from reconciler.validate import Desired
+    from reconciler.apply.executor import Outcome
+    from reconciler.apply.manager import Seat, SyncOptions, SyncReport, TargetResult
+    from reconciler.desired.validate import Desired
+    from reconciler.plan.planner import Plan
 
 # `validate` must start fast (1000 files in under a second of CPU) and needs
 # neither the API client nor the emulator: the commands that do import them
 # when they run, and the emulator group is loaded only when named.
-_LAZY_COMMANDS = {"emulator": "reconciler.emulator.cli", "ci": "reconciler.ci.cli"}
+_LAZY_COMMANDS = {"emulator": "reconciler.cli.emulator", "ci": "reconciler.cli.ci"}
 
 FORMATS = ("text", "markdown", "json")
 #: Exit codes from best to worst: done, changes pending (--detailed-exitcode), failed.
@@ -232,7 +232,7 @@ def validate(state: State, fmt: str) -> None:
 
     Example: reconciler validate --format json
     """
-    from reconciler.validate import desired_reader, load_desired
+    from reconciler.desired.validate import desired_reader, load_desired
 
     targets = state.targets()
     desired_of = desired_reader(now(), load_desired)
@@ -296,7 +296,7 @@ _resolve_option = click.option(
 
 
 def render_plan(plan: Plan, fmt: str) -> str:
-    from reconciler.render import render_json, render_markdown, render_text
+    from reconciler.views.plan import render_json, render_markdown, render_text
 
     if fmt == "json":
         return render_json(plan)
@@ -370,8 +370,8 @@ def plan(state: State, /, resolve_duplicates: str | None, **options: Any) -> Non
     """
     import asyncio
 
-    from reconciler.manager import each_target, plan_target
-    from reconciler.validate import desired_reader
+    from reconciler.apply.manager import each_target, plan_target
+    from reconciler.desired.validate import desired_reader
 
     targets, when = state.targets(), now()
     desired_of = desired_reader(when)
@@ -446,7 +446,7 @@ class _Hooks:
 
 
 def _echo_report(report: SyncReport, prefix: str) -> int:
-    from reconciler.render import summary_line
+    from reconciler.views.plan import summary_line
 
     if report.applied is None:
         click.echo(f"{prefix}Nothing to do.")
@@ -465,8 +465,8 @@ def _echo_report(report: SyncReport, prefix: str) -> int:
 async def _apply_all(
     targets: Sequence[Target], options: SyncOptions, auto_approve: bool
 ) -> list[TargetResult[tuple[SyncReport, str]]]:
-    from reconciler.manager import JointApproval, each_target, sync
-    from reconciler.validate import desired_reader
+    from reconciler.apply.manager import JointApproval, each_target, sync
+    from reconciler.desired.validate import desired_reader
 
     approval = JointApproval(_ask_once, len(targets)) if len(targets) > 1 else None
     when = now()
@@ -524,7 +524,7 @@ def apply(state: State, /, planfile: Path | None, auto_approve: bool, **options:
     """
     import asyncio
 
-    from reconciler.manager import SyncOptions
+    from reconciler.apply.manager import SyncOptions
 
     targets, several = state.targets(), len(state.targets()) > 1
     if several and (planfile is not None or options["checksum"]):
@@ -543,8 +543,8 @@ def apply(state: State, /, planfile: Path | None, auto_approve: bool, **options:
 
 
 async def _import(target: Target, directory: Path, overwrite: bool) -> tuple[list[Path], list[str]]:
-    from reconciler.importer import plan_files, write_files
-    from reconciler.manager import open_client
+    from reconciler.apply.manager import open_client
+    from reconciler.repo.importer import plan_files, write_files
 
     async with open_client(target, now()) as client:
         remote = await client.list_schedules()
@@ -571,7 +571,7 @@ def import_(state: State, directory: Path | None, overwrite: bool) -> None:
     """
     import asyncio
 
-    from reconciler.importer import default_dir
+    from reconciler.repo.importer import default_dir
 
     target = state.target()
     folder = target.root / (directory or Path(default_dir(target.schedules)))
@@ -585,8 +585,8 @@ def import_(state: State, directory: Path | None, overwrite: bool) -> None:
 
 
 async def _history(target: Target, ref: str) -> tuple[str, str, list[Any]]:
-    from reconciler.history import runs_of
-    from reconciler.manager import open_client
+    from reconciler.apply.manager import open_client
+    from reconciler.views.history import runs_of
 
     async with open_client(target, now()) as client:
         return await runs_of(client, ref)
@@ -609,7 +609,7 @@ def history(state: State, name: str, fmt: str) -> None:
     """
     import asyncio
 
-    from reconciler import history as runs_view
+    from reconciler.views import history as runs_view
 
     target = state.target()
     found_name, schedule_id, runs = asyncio.run(_history(target, name))
@@ -647,7 +647,7 @@ def calendar(state: State, days: int | None, fmt: str) -> None:
 
     Example: reconciler calendar --days 14 --format html > calendar.html
     """
-    from reconciler.calendar import build, render
+    from reconciler.views.calendar.text import build, render
 
     click.echo(render(build(state.target(), now(), days), fmt), nl=False)
 
@@ -672,7 +672,7 @@ def init(directory: Path, action: str | None) -> None:
 
     Example: reconciler init my-schedules && cd my-schedules && reconciler plan
     """
-    from reconciler import scaffold
+    from reconciler.repo import scaffold
 
     written = scaffold.write(directory, scaffold.files(now(), action))
     for path in written:

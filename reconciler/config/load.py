@@ -14,14 +14,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from reconciler import pointer
-from reconciler.diagnostics import unknown_key
+from reconciler.core import pointer
+from reconciler.core.diagnostics import unknown_key
+from reconciler.core.timing import zone
+from reconciler.documents.load import Document, parse_documents, read_text
+from reconciler.documents.schema import checker
 from reconciler.errors import ConfigError
 from reconciler.limits import MAX_FILE_BYTES, REQUEST_TIMEOUT
-from reconciler.load import Document, parse_documents, read_text
-from reconciler.policy import Policies, merge_policies
-from reconciler.schema import checker
-from reconciler.timing import zone
+from reconciler.policy.evaluation import Policies, merge_policies
 
 CONFIG_FILE = "reconciler.yaml"
 OVERRIDABLE = (

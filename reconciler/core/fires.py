@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from reconciler.model import Schedule, Trigger
-from reconciler.timing import wall_times
+from reconciler.core.model import Schedule, Trigger
+from reconciler.core.timing import wall_times
 
 # Zone offsets on Earth span UTC-12..UTC+14: two days of slack around a window
 # read on any wall clock holds every fire whose instant falls in it.

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reconciler.model import WEEKDAYS, Intelligent, Periodical, Single, Trigger
+from reconciler.core.model import WEEKDAYS, Intelligent, Periodical, Single, Trigger
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # re.ASCII: \d would otherwise take any Unicode digit ("２０２６"), which the API does not.

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from reconciler import pointer
-from reconciler.config import Target
-from reconciler.diagnostics import Diagnostic, close_match, unknown_key
+from reconciler.config.load import Target
+from reconciler.core import pointer
+from reconciler.core.diagnostics import Diagnostic, close_match, unknown_key
+from reconciler.core.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
+from reconciler.core.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time
+from reconciler.documents.load import Document, LoadResult, load_schedules
+from reconciler.documents.schema import checker as schema_checker
 from reconciler.errors import SourceError
-from reconciler.load import Document, LoadResult, load_schedules
-from reconciler.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
-from reconciler.policy import diagnostics as policy_diagnostics
-from reconciler.schema import checker as schema_checker
-from reconciler.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time
+from reconciler.policy.evaluation import diagnostics as policy_diagnostics
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

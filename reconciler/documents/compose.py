@@ -42,8 +42,8 @@ from typing import Any
 
 import yaml
 
+from reconciler.core.pointer import escape
 from reconciler.limits import MAX_ALIAS_VALUES, MAX_DEPTH
-from reconciler.pointer import escape
 
 Position = tuple[int, int]
 

@@ -1,6 +1,6 @@
 """Load: read the schedule files into plain JSON values, remembering where each value was written.
 
-The YAML itself is composed by `reconciler.compose` (the YAML 1.2 core types
+The YAML itself is composed by `reconciler.documents.compose` (the YAML 1.2 core types
 only, bounded in nesting and aliases). This module decides which files are
 read, and refuses before reading what it must not touch:
 
@@ -27,10 +27,10 @@ from typing import Any
 
 import yaml
 
-from reconciler.compose import ComposeError, Position, compose_documents
-from reconciler.diagnostics import Diagnostic, shown
+from reconciler.core.diagnostics import Diagnostic, shown
+from reconciler.core.pointer import parent
+from reconciler.documents.compose import ComposeError, Position, compose_documents
 from reconciler.limits import MAX_FILE_BYTES
-from reconciler.pointer import parent
 
 __all__ = ["Document", "LoadResult", "Position", "load_schedules", "parse_documents", "read_text"]
 

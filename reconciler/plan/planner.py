@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Literal, Protocol
 
-from reconciler import pointer
-from reconciler.config import Target
-from reconciler.diagnostics import one_line
-from reconciler.errors import PlanRefused
-from reconciler.model import (
+from reconciler.config.load import Target
+from reconciler.core import pointer
+from reconciler.core.diagnostics import one_line
+from reconciler.core.model import (
     JSON,
     Schedule,
     canonical,
@@ -39,7 +38,8 @@ from reconciler.model import (
     trigger_from_json,
     trigger_kind,
 )
-from reconciler.timing import format_runs, is_expired
+from reconciler.core.timing import format_runs, is_expired
+from reconciler.errors import PlanRefused
 
 Action = Literal["create", "update", "replace", "delete", "noop", "skip", "conflict"]
 #: The actions that change the app, in apply order: deletes free quota and names
@@ -59,7 +59,7 @@ FORMAT_VERSION = 1
 
 
 class RemoteLike(Protocol):
-    """What the planner needs of a remote schedule (reconciler.api.RemoteSchedule)."""
+    """What the planner needs of a remote schedule (reconciler.remote.engagelab.RemoteSchedule)."""
 
     @property
     def schedule_id(self) -> str: ...

@@ -31,13 +31,13 @@ from itertools import pairwise
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from reconciler.audience import Audience, Overlap, audience_of, members
-from reconciler.diagnostics import Severity
-from reconciler.fires import Landing, walls_around, zone_type_of
-from reconciler.model import WEEKDAYS, Intelligent, Schedule
+from reconciler.core.audience import Audience, Overlap, audience_of, members
+from reconciler.core.diagnostics import Severity
+from reconciler.core.fires import Landing, walls_around, zone_type_of
+from reconciler.core.model import WEEKDAYS, Intelligent, Schedule
 
 if TYPE_CHECKING:
-    from reconciler.policy import MaxPerAudience, MinGap, Policies, QuietHours, Violation
+    from reconciler.policy.evaluation import MaxPerAudience, MinGap, Policies, QuietHours, Violation
 
 # One fire of one schedule in one zone: (epoch seconds, local wall time, the
 # schedule's own wall time, local day as an ordinal, second of the local day).
@@ -328,7 +328,7 @@ def timed_violations(
     end: datetime,
 ) -> list[Violation]:
     """The quiet-hours, cap and gap findings over [start, end), one per schedule and rule."""
-    from reconciler.policy import Violation, time_pointer
+    from reconciler.policy.evaluation import Violation, time_pointer
 
     engine = Engine(schedules, policies.zones(site_name, site), site, start, end)
     checks: list[tuple[str, Severity, Callable[[], _Findings]]] = []

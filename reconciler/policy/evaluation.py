@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
-from reconciler import pointer
-from reconciler.diagnostics import Diagnostic, Severity
-from reconciler.model import Intelligent, Periodical, Schedule, Trigger
-from reconciler.timing import zone
+from reconciler.core import pointer
+from reconciler.core.diagnostics import Diagnostic, Severity
+from reconciler.core.model import Intelligent, Periodical, Schedule, Trigger
+from reconciler.core.timing import zone
 
 if TYPE_CHECKING:
-    from reconciler.config import Target
-    from reconciler.load import Document
+    from reconciler.config.load import Target
+    from reconciler.documents.load import Document
 
 DEFAULT_HORIZON_DAYS = 30
 RULES = ("quiet_hours", "max_per_audience", "min_gap_minutes", "require")
@@ -232,7 +232,7 @@ def evaluate(
     if policies.require is not None:
         found += _required(schedules, policies.require, _documents(documents))
     if policies.timed:
-        from reconciler.policy_rules import timed_violations
+        from reconciler.policy.engine import timed_violations
 
         end = now + timedelta(days=policies.horizon_days)
         found += timed_violations(schedules, policies, site, site_name, now, end)

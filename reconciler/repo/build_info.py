@@ -51,4 +51,4 @@ def _checkout_head(root: Path) -> str | None:
 
 def source_commit() -> str | None:
     """The commit this copy of reconciler was built from, or None when nothing says."""
-    return _stamped() or _checkout_head(Path(__file__).resolve().parent.parent)
+    return _stamped() or _checkout_head(Path(__file__).resolve().parents[2])

@@ -28,11 +28,11 @@ from typing import Any
 
 import yaml
 
-from reconciler.compose import plain_is_string
-from reconciler.diagnostics import one_line
+from reconciler.core.diagnostics import one_line
+from reconciler.core.model import Schedule, schedule_from_json
+from reconciler.desired.validate import name_problem
+from reconciler.documents.compose import plain_is_string
 from reconciler.errors import ReconcilerError
-from reconciler.model import Schedule, schedule_from_json
-from reconciler.validate import name_problem
 
 SCHEMA_FILE = Path("schemas") / "schedule.schema.json"
 _QUOTED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|\d+")

@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.build_info import ACTION_REPOSITORY, source_commit
 from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.repo.build_info import ACTION_REPOSITORY, source_commit
 
 WORKFLOWS = (
     "reconciler-pr.yml",
@@ -52,7 +52,7 @@ push:
 
 
 def _template(name: str) -> str:
-    return resources.files("reconciler").joinpath("templates", name).read_text("utf-8")
+    return resources.files("reconciler.repo").joinpath("templates", name).read_text("utf-8")
 
 
 def action_reference(override: str | None, built_from: str | None) -> tuple[str, str]:

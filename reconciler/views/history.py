@@ -36,7 +36,7 @@ class RunLike(Protocol):
 
 
 class HistoryClient(Protocol):
-    """What the look-up needs of reconciler.api.ScheduleClient."""
+    """What the look-up needs of reconciler.remote.engagelab.ScheduleClient."""
 
     async def list_schedules(self) -> Sequence[Any]: ...
     async def msg_ids(self, schedule_id: str) -> Sequence[Any]: ...

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from reconciler.plan import ABSENT, Change, FieldChange, Plan
-from reconciler.review import review_section
+from reconciler.plan.planner import ABSENT, Change, FieldChange, Plan
+from reconciler.views.review import review_section
 
 MARKDOWN_LIMIT = 65_000
 _SYMBOL = {

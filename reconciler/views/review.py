@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from reconciler.fires import trigger_fires
-from reconciler.model import WEEKDAYS, trigger_from_json
-from reconciler.plan import Change, Clock, Plan
+from reconciler.core.fires import trigger_fires
+from reconciler.core.model import WEEKDAYS, trigger_from_json
+from reconciler.plan.planner import Change, Clock, Plan
 
 REVIEW_DAYS = 14
 _CHANGED = ("create", "update", "replace", "delete")

@@ -14,11 +14,11 @@ Modules, one job each:
 - ``errors``: the ApiError tree.
 """
 
-from reconciler.api._client import ScheduleClient
-from reconciler.api._models import RemoteSchedule, Run
-from reconciler.api._retry import RetryPolicy
-from reconciler.api._target import REGIONS, base_url_for, credentials_from_env
-from reconciler.api.errors import (
+from reconciler.remote.engagelab._client import ScheduleClient
+from reconciler.remote.engagelab._models import RemoteSchedule, Run
+from reconciler.remote.engagelab._retry import RetryPolicy
+from reconciler.remote.engagelab._target import REGIONS, base_url_for, credentials_from_env
+from reconciler.remote.engagelab.errors import (
     ApiError,
     AuthenticationFailed,
     ConnectionFailed,

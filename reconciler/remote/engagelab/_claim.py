@@ -78,8 +78,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from reconciler.api._listing import LIST_PATH, Fetch, _parse_page
-from reconciler.api.errors import ApiError, CreateAmbiguous, CreateContended
+from reconciler.remote.engagelab._listing import LIST_PATH, Fetch, _parse_page
+from reconciler.remote.engagelab.errors import ApiError, CreateAmbiguous, CreateContended
 
 #: How far ahead a parked schedule's fire times lie: months, yet within the API's year.
 PARK_DAYS = 300

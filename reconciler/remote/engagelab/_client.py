@@ -12,19 +12,19 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.api._claim import Claims, create_claimed
-from reconciler.api._create import NameFinder, create_once
-from reconciler.api._http import Session
-from reconciler.api._listing import LIST_PATH, detail_path, list_app
-from reconciler.api._models import (
+from reconciler.remote.engagelab._claim import Claims, create_claimed
+from reconciler.remote.engagelab._create import NameFinder, create_once
+from reconciler.remote.engagelab._http import Session
+from reconciler.remote.engagelab._listing import LIST_PATH, detail_path, list_app
+from reconciler.remote.engagelab._models import (
     RemoteSchedule,
     Run,
     runs_from_json,
     schedule_from_json,
     unwrap_detail,
 )
-from reconciler.api._retry import RetryPolicy, call_with_retries
-from reconciler.api.errors import ApiError, ScheduleNotFound
+from reconciler.remote.engagelab._retry import RetryPolicy, call_with_retries
+from reconciler.remote.engagelab.errors import ApiError, ScheduleNotFound
 
 
 class ScheduleClient:

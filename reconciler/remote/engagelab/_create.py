@@ -47,10 +47,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from reconciler.api._listing import Fetch, scan_for_names
-from reconciler.api._models import BODY_KEYS, RemoteSchedule
-from reconciler.api._retry import RetryPolicy, call_with_retries, gave_up
-from reconciler.api.errors import (
+from reconciler.remote.engagelab._listing import Fetch, scan_for_names
+from reconciler.remote.engagelab._models import BODY_KEYS, RemoteSchedule
+from reconciler.remote.engagelab._retry import RetryPolicy, call_with_retries, gave_up
+from reconciler.remote.engagelab.errors import (
     ApiError,
     ConnectionFailed,
     CreateAmbiguous,

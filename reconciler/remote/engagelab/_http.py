@@ -29,9 +29,9 @@ import httpx
 from aiolimiter import AsyncLimiter
 
 from reconciler import __version__
-from reconciler.api._json import parse_json
-from reconciler.api._pool import AnswerTooLarge, ShardedTransport, proxy_configured
-from reconciler.api.errors import (
+from reconciler.remote.engagelab._json import parse_json
+from reconciler.remote.engagelab._pool import AnswerTooLarge, ShardedTransport, proxy_configured
+from reconciler.remote.engagelab.errors import (
     CODE_MEANINGS,
     ApiError,
     AuthenticationFailed,

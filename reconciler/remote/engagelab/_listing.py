@@ -45,15 +45,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.api._models import (
+from reconciler.limits import LIST_WINDOW, MAX_LISTED
+from reconciler.remote.engagelab._models import (
     RemoteSchedule,
     is_complete,
     schedule_from_json,
     unreadable,
     unwrap_detail,
 )
-from reconciler.api.errors import ApiError, ListingUnstable, MalformedResponse, ScheduleNotFound
-from reconciler.limits import LIST_WINDOW, MAX_LISTED
+from reconciler.remote.engagelab.errors import (
+    ApiError,
+    ListingUnstable,
+    MalformedResponse,
+    ScheduleNotFound,
+)
 
 log = logging.getLogger("reconciler.api")
 

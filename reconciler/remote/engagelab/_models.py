@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from reconciler.api._json import depth_of, parse_json
-from reconciler.api.errors import MalformedResponse
 from reconciler.limits import MAX_DEPTH, MAX_SCHEDULE_BYTES
+from reconciler.remote.engagelab._json import depth_of, parse_json
+from reconciler.remote.engagelab.errors import MalformedResponse
 
 #: The four keys of a schedule the API takes and gives back.
 BODY_KEYS = ("name", "enabled", "trigger", "push")
@@ -29,7 +29,7 @@ class RemoteSchedule:
     not the documented shape, a name that cannot be shown), with ``trigger`` and
     ``push`` left empty: another client may store what we cannot read, and one such
     schedule must not lock the tool out of the app. The planner decides what to do
-    with it (see ``reconciler.plan``).
+    with it (see ``reconciler.plan.planner``).
     """
 
     schedule_id: str

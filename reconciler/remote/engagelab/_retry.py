@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from reconciler.api.errors import (
+from reconciler.remote.engagelab.errors import (
     ApiError,
     ConnectionFailed,
     RateLimited,

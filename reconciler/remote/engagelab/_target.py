@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from reconciler.api.errors import MissingCredentials, TargetConfigError
+from reconciler.remote.engagelab.errors import MissingCredentials, TargetConfigError
 
 #: EngageLab data centres (from the official SDKs); sgp is the SDKs' default.
 REGIONS: Mapping[str, str] = {

@@ -15,10 +15,10 @@ from collections import Counter
 from datetime import date, timedelta
 from html import escape
 
-from reconciler.audience import describe
-from reconciler.calendar import Calendar, clock_text
-from reconciler.fires import Fire
-from reconciler.policy import Violation
+from reconciler.core.audience import describe
+from reconciler.core.fires import Fire
+from reconciler.policy.evaluation import Violation
+from reconciler.views.calendar.text import Calendar, clock_text
 
 # Pastel backgrounds for dark text, distinct in hue; audiences beyond them reuse them.
 PALETTE = (

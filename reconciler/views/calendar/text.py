@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from reconciler.audience import describe
-from reconciler.fires import Fire, window_fires
-from reconciler.model import WEEKDAYS
-from reconciler.policy import Policies, Violation, evaluate
+from reconciler.core.audience import describe
+from reconciler.core.fires import Fire, window_fires
+from reconciler.core.model import WEEKDAYS
+from reconciler.policy.evaluation import Policies, Violation, evaluate
 
 if TYPE_CHECKING:
-    from reconciler.config import Target
+    from reconciler.config.load import Target
 
 FORMATS = ("text", "markdown", "json", "ics", "html")
 # How long a push occupies in a calendar application: a push is an instant,
@@ -75,7 +75,7 @@ def build(target: Target, now: datetime, days: int | None = None) -> Calendar:
     errors are refused like `plan` refuses them; policy findings are not
     errors here: they are what the calendar marks.
     """
-    from reconciler.validate import read_desired
+    from reconciler.desired.validate import read_desired
 
     policies = target.policies
     span = days or policies.horizon_days
@@ -111,7 +111,7 @@ def render(calendar: Calendar, fmt: str) -> str:
         "ics": render_ics,
     }
     if fmt == "html":
-        from reconciler.calendar_html import render_html
+        from reconciler.views.calendar.html import render_html
 
         return render_html(calendar)
     return renderers[fmt](calendar)
