@@ -18,7 +18,9 @@ from reconciler.core.model import Schedule
 from reconciler.core.timing import wall_times, zone
 from reconciler.errors import ConfigError
 from reconciler.policy.engine import when
-from reconciler.policy.evaluation import Policies, Violation, evaluate, merge_policies
+from reconciler.policy.evaluation import evaluate
+from reconciler.policy.settings import Policies, merge_policies
+from reconciler.policy.violation import Violation
 from tests.support.cli import config, doc, run, write
 from tests.support.clock import NOW
 from tests.support.policy import periodical, schedule, single, target

@@ -21,7 +21,7 @@ from reconciler.documents.load import Document, parse_documents, read_text
 from reconciler.documents.schema import checker
 from reconciler.errors import ConfigError
 from reconciler.limits import MAX_FILE_BYTES, REQUEST_TIMEOUT
-from reconciler.policy.evaluation import Policies, merge_policies
+from reconciler.policy.settings import Policies, merge_policies
 
 CONFIG_FILE = "reconciler.yaml"
 OVERRIDABLE = (

@@ -22,7 +22,8 @@ from reconciler.core.timing import ONE_YEAR, expiry_zone, first_run, parse_datet
 from reconciler.documents.load import Document, LoadResult, load_schedules
 from reconciler.documents.schema import checker as schema_checker
 from reconciler.errors import SourceError
-from reconciler.policy.evaluation import diagnostics as policy_diagnostics
+from reconciler.policy.evaluation import evaluate
+from reconciler.policy.rule import by_place
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -511,7 +512,7 @@ def lookalikes(documents: Sequence[Document]) -> list[Diagnostic]:
 def validation_inputs(target: Target) -> tuple[object, ...]:
     """Everything of `target` that `validate_target` reads: targets equal here validate alike.
 
-    Keep it in step with the functions below (and `policy.diagnostics`): several
+    Keep it in step with the functions below (and `policy_diagnostics`): several
     targets of one command share one reading of their files when these agree.
     """
     return (
@@ -522,6 +523,27 @@ def validation_inputs(target: Target) -> tuple[object, ...]:
         target.site_timezone,
         target.policies,
     )
+
+
+def policy_diagnostics(
+    documents: Sequence[Document], schedules: Sequence[Schedule], target: Target, now: datetime
+) -> tuple[Diagnostic, ...]:
+    """The target's policy findings as diagnostics: `FILE:LINE:COL: LEVEL: policy RULE: …`."""
+    policies = target.policies
+    if not policies.active:
+        return ()
+    docs = by_place(documents)
+    violations = evaluate(
+        schedules, policies, target.site_zone, target.site_timezone, now, documents
+    )
+    found = []
+    for v in violations:
+        src = v.schedule.source
+        doc = docs.get((src.file, src.line, src.column)) if src else None
+        line, column = doc.position(v.pointer) if doc else (src.line, src.column) if src else (0, 0)
+        file = src.file if src else "?"
+        found.append(Diagnostic(file, line, column, v.level, str(v), v.schedule.name))
+    return tuple(found)
 
 
 def validate_target(target: Target, now: datetime) -> tuple[LoadResult, ValidationResult]:

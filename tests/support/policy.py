@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.config.load import Target
 from reconciler.core.model import Schedule, Source, schedule_from_json
-from reconciler.policy.evaluation import Policies
+from reconciler.policy.settings import Policies
 
 
 def single(time: str, zone_type: int | None = 1) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from html import escape
 
 from reconciler.core.audience import describe
 from reconciler.core.fires import Fire
-from reconciler.policy.evaluation import Violation
+from reconciler.policy.violation import Violation
 from reconciler.views.calendar.text import Calendar, clock_text
 
 # Pastel backgrounds for dark text, distinct in hue; audiences beyond them reuse them.

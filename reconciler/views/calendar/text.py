@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from reconciler.core.audience import describe
 from reconciler.core.fires import Fire, window_fires
 from reconciler.core.model import WEEKDAYS
-from reconciler.policy.evaluation import Policies, Violation, evaluate
+from reconciler.policy.evaluation import evaluate
+from reconciler.policy.settings import Policies
+from reconciler.policy.violation import Violation
 
 if TYPE_CHECKING:
     from reconciler.config.load import Target
