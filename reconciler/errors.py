@@ -14,6 +14,8 @@ and never carry a credential.
 
 from __future__ import annotations
 
+__all__ = ["ConfigError", "PlanRefused", "ReconcilerError", "SourceError", "StalePlan"]
+
 
 class ReconcilerError(Exception):
     """Root of every error reconciler raises on purpose."""

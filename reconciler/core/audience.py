@@ -19,6 +19,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+__all__ = ["Audience", "Overlap", "audience_of", "describe", "members"]
+
 # The audience of a push: the (key, value) pairs it names, or None for everyone.
 Audience = frozenset[tuple[str, str]] | None
 _EXCLUDING = ("tag_not",)

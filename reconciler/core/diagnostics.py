@@ -7,6 +7,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
+__all__ = ["Diagnostic", "Severity", "close_match", "one_line", "shown", "unknown_key"]
+
 Severity = Literal["error", "warning"]
 
 

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from reconciler.core.model import Schedule, Trigger
 from reconciler.core.timing import wall_times
 
+__all__ = ["Fire", "Landing", "trigger_fires", "walls_around", "window_fires", "zone_type_of"]
+
 # Zone offsets on Earth span UTC-12..UTC+14: two days of slack around a window
 # read on any wall clock holds every fire whose instant falls in it.
 _SLACK = timedelta(days=2)

@@ -17,6 +17,26 @@ from typing import Any, Literal
 
 from reconciler.core import pointer
 
+__all__ = [
+    "JSON",
+    "TRIGGER_KINDS",
+    "WEEKDAYS",
+    "Intelligent",
+    "Periodical",
+    "Schedule",
+    "Single",
+    "Source",
+    "Trigger",
+    "TriggerKind",
+    "canonical",
+    "canonical_json",
+    "remove_pointers",
+    "schedule_from_json",
+    "trigger_from_json",
+    "trigger_kind",
+    "trigger_to_json",
+]
+
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 TRIGGER_KINDS = ("single", "periodical", "intelligent")
 TriggerKind = Literal["single", "periodical", "intelligent"]

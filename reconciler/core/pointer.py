@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+__all__ = ["escape", "join", "parent", "split", "unescape"]
+
 
 def escape(key: object) -> str:
     """One pointer segment: `~` -> `~0`, `/` -> `~1` (in that order)."""

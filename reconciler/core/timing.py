@@ -17,6 +17,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconciler.core.model import WEEKDAYS, Intelligent, Periodical, Single, Trigger
 
+__all__ = [
+    "DATETIME_FORMAT",
+    "FIRST_ZONE",
+    "LAST_ZONE",
+    "ONE_YEAR",
+    "describe_zone",
+    "expiry_zone",
+    "first_run",
+    "format_runs",
+    "is_expired",
+    "last_moment",
+    "next_runs",
+    "now_from_env",
+    "parse_datetime",
+    "parse_time",
+    "wall_times",
+    "zone",
+]
+
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # re.ASCII: \d would otherwise take any Unicode digit ("２０２６"), which the API does not.
 _DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})", re.ASCII)

@@ -45,6 +45,8 @@ import yaml
 from reconciler.core.pointer import escape
 from reconciler.limits import MAX_ALIAS_VALUES, MAX_DEPTH
 
+__all__ = ["ComposeError", "CoreLoader", "Position", "compose_documents", "plain_is_string"]
+
 Position = tuple[int, int]
 
 _BaseLoader: type[yaml.SafeLoader]

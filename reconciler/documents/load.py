@@ -173,6 +173,16 @@ class _Repository:
         return None
 
 
+def default_dir(pattern: str) -> str:
+    """The fixed leading directory of the `schedules:` glob ("schedules.d/**/*.yaml" -> "schedules.d")."""
+    parts = []
+    for part in Path(pattern).parts[:-1]:
+        if any(c in part for c in "*?["):
+            break
+        parts.append(part)
+    return os.path.join(*parts) if parts else "."
+
+
 def load_schedules(root: Path, pattern: str, *, max_file_bytes: int = MAX_FILE_BYTES) -> LoadResult:
     """Every document of every file matching `pattern` under `root`, in sorted file order.
 

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 
+__all__ = ["Checker", "checker", "load_schema"]
+
+
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON schema shipped with the package (the top-level schemas/ directory)."""
     text = resources.files("reconciler").joinpath("schemas", name).read_text(encoding="utf-8")
