@@ -8,27 +8,25 @@ what is only suspicious.
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from reconciler.config.load import Target
+from reconciler.config.targets import Target
 from reconciler.core import pointer
 from reconciler.core.diagnostics import Diagnostic, close_match, unknown_key
 from reconciler.core.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
 from reconciler.core.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time
-from reconciler.documents.load import Document, LoadResult, load_schedules
+from reconciler.desired.names import duplicate_names, lookalikes, name_problem
+from reconciler.documents.load import Document
 from reconciler.documents.schema import checker as schema_checker
-from reconciler.errors import SourceError
-from reconciler.policy.evaluation import evaluate
-from reconciler.policy.rule import by_place
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-MAX_NAME_BYTES = 255
+__all__ = ["ValidationResult", "validate", "validate_document"]
+
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 _SCHEMA_TYPES = {
     "boolean": "true or false",
@@ -50,35 +48,6 @@ class ValidationResult:
     @property
     def ok(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)
-
-
-def _is_name_char(char: str) -> bool:
-    # isascii first: "K" (Kelvin sign) and "İ" lower-case into ASCII letters.
-    if char == "_" or (char.isascii() and char.isalnum()):
-        return True
-    # CJK ideographs: the unified blocks and their extensions, and compatibility ideographs.
-    return unicodedata.name(char, "").startswith(
-        ("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH")
-    )
-
-
-def name_problem(name: str) -> str | None:
-    """Why `name` is not a valid schedule name, or None."""
-    size = len(name.encode("utf-8"))
-    if size == 0:
-        return "is empty"
-    if size > MAX_NAME_BYTES:
-        return f"is {size} bytes of UTF-8; at most {MAX_NAME_BYTES} are allowed"
-    for index, char in enumerate(name):
-        if not _is_name_char(char):
-            shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
-            if not char.isascii() and char.isprintable():
-                shown += f" (U+{ord(char):04X})"  # "K" may be the Kelvin sign
-            return (
-                f"may hold only CJK ideographs, ASCII letters, digits and underscore; "
-                f"found {shown} at position {index + 1}"
-            )
-    return None
 
 
 def _dotted(path: Iterable[str | int]) -> str:
@@ -413,155 +382,6 @@ def validate_document(
     return schedule, checker.found
 
 
-def _at_schedule(schedule: Schedule, message: str) -> Diagnostic:
-    """An error at the place `schedule` was written."""
-    src = schedule.source or Source("?", 0, 0)
-    return Diagnostic(src.file, src.line, src.column, "error", message, schedule.name)
-
-
-def _unique(schedules: Sequence[Schedule]) -> list[Diagnostic]:
-    """One schedule per name, one rename per old name, and no rename of a name still declared."""
-    found: list[Diagnostic] = []
-    by_name: dict[str, Schedule] = {}
-    by_previous: dict[str, Schedule] = {}
-    for schedule in schedules:
-        first = by_name.setdefault(schedule.name, schedule)
-        if first is not schedule:
-            message = f"duplicate name {schedule.name!r}: also defined at {first.source}"
-            found.append(_at_schedule(schedule, message))
-        if schedule.previous_name:
-            other = by_previous.setdefault(schedule.previous_name, schedule)
-            if other is not schedule:
-                message = (
-                    f"previous_name {schedule.previous_name!r} is also claimed at {other.source}"
-                )
-                found.append(_at_schedule(schedule, message))
-    for schedule in schedules:
-        if schedule.previous_name and schedule.previous_name in by_name:
-            message = (
-                f"previous_name {schedule.previous_name!r} is still declared at "
-                f"{by_name[schedule.previous_name].source}; a rename needs the old one gone"
-            )
-            found.append(_at_schedule(schedule, message))
-    return found
-
-
-# Default-ignorable code points outside category Cf: they render as nothing.
-_INVISIBLE = frozenset(
-    [
-        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0),
-        *range(0x180B, 0x1810),
-        *range(0xFE00, 0xFE10),
-        *range(0xE0100, 0xE01F0),
-    ]
-)
-
-
-def _visible(name: str) -> str:
-    return "".join(c for c in name if unicodedata.category(c) != "Cf" and ord(c) not in _INVISIBLE)
-
-
-def _spelled(name: str) -> str:
-    """`'name'`, with the code points of what is not plain ASCII (look-alikes differ there)."""
-    points = [f"U+{ord(c):04X}" for c in name if not c.isascii() or not c.isprintable()]
-    return repr(name) + (f" ({' '.join(points)})" if points else "")
-
-
-def lookalikes(documents: Sequence[Document]) -> list[Diagnostic]:
-    """Names that read the same but differ: equal under NFKC, or but for invisible characters.
-
-    "豈" (U+F900, a compatibility ideograph) and "豈" (U+8C48) are two names to
-    the API and one to a reviewer; so are "digest" and "dig\u200best". Every
-    document's name counts, valid or not: the error names both places.
-    """
-    found: list[Diagnostic] = []
-    first: dict[str, tuple[str, Document]] = {}
-    for doc in documents:
-        name = doc.data.get("name") if isinstance(doc.data, dict) else None
-        if not isinstance(name, str):
-            continue
-        # ASCII is its own NFKC form and holds no invisible character: the common case.
-        visible = name if name.isascii() else _visible(name)
-        key = visible if name.isascii() else unicodedata.normalize("NFKC", visible)
-        if key not in first:
-            first[key] = (name, doc)
-            continue
-        other, where = first[key]
-        if other == name:
-            continue  # the same name twice: a duplicate, reported as such
-        how = (
-            "they differ only by invisible characters"
-            if visible == _visible(other)
-            else "equal under Unicode NFKC normalisation"
-        )
-        line, column = doc.position("/name")
-        there = "{}:{}:{}".format(where.file, *where.position("/name"))
-        found.append(
-            Diagnostic(
-                doc.file,
-                line,
-                column,
-                "error",
-                f"name {_spelled(name)} looks the same as {_spelled(other)} at {there} ({how})",
-                name,
-            )
-        )
-    return found
-
-
-def validation_inputs(target: Target) -> tuple[object, ...]:
-    """Everything of `target` that `validate_target` reads: targets equal here validate alike.
-
-    Keep it in step with the functions below (and `policy_diagnostics`): several
-    targets of one command share one reading of their files when these agree.
-    """
-    return (
-        target.root,
-        target.schedules,
-        target.max_file_bytes,
-        target.manage_prefix,
-        target.site_timezone,
-        target.policies,
-    )
-
-
-def policy_diagnostics(
-    documents: Sequence[Document], schedules: Sequence[Schedule], target: Target, now: datetime
-) -> tuple[Diagnostic, ...]:
-    """The target's policy findings as diagnostics: `FILE:LINE:COL: LEVEL: policy RULE: …`."""
-    policies = target.policies
-    if not policies.active:
-        return ()
-    docs = by_place(documents)
-    violations = evaluate(
-        schedules, policies, target.site_zone, target.site_timezone, now, documents
-    )
-    found = []
-    for v in violations:
-        src = v.schedule.source
-        doc = docs.get((src.file, src.line, src.column)) if src else None
-        line, column = doc.position(v.pointer) if doc else (src.line, src.column) if src else (0, 0)
-        file = src.file if src else "?"
-        found.append(Diagnostic(file, line, column, v.level, str(v), v.schedule.name))
-    return tuple(found)
-
-
-def validate_target(target: Target, now: datetime) -> tuple[LoadResult, ValidationResult]:
-    """Load the target's schedule files and validate them: the desired state, checked."""
-    loaded = load_schedules(target.root, target.schedules, max_file_bytes=target.max_file_bytes)
-    result = validate(loaded.documents, target, now)
-    declaring = {d.file for d in loaded.documents} | {d.file for d in loaded.diagnostics}
-    empty = tuple(
-        Diagnostic(file, 0, 0, "warning", "no schedule in this file")
-        for file in loaded.files
-        if file not in declaring
-    )
-    # The policies (reconciler.yaml `policies:`) over the valid schedules' fire times.
-    policy = policy_diagnostics(loaded.documents, result.schedules, target, now)
-    everything = tuple(sorted(loaded.diagnostics + result.diagnostics + empty + policy))
-    return loaded, ValidationResult(result.schedules, everything)
-
-
 def validate(documents: Sequence[Document], target: Target, now: datetime) -> ValidationResult:
     """Validate every document; valid ones become canonical schedules."""
     schedules: list[Schedule] = []
@@ -571,57 +391,8 @@ def validate(documents: Sequence[Document], target: Target, now: datetime) -> Va
         diagnostics.extend(found)
         if schedule is not None:
             schedules.append(schedule)
-    diagnostics.extend(_unique(schedules))
+    diagnostics.extend(duplicate_names(schedules))
     diagnostics.extend(lookalikes(documents))
     unique = {s.name: s for s in reversed(schedules)}
     kept = tuple(s for s in schedules if unique.get(s.name) is s)
     return ValidationResult(kept, tuple(sorted(diagnostics)))
-
-
-@dataclass(frozen=True)
-class Desired:
-    """The target's files, read and validated (`result.ok` tells whether they may be planned)."""
-
-    loaded: LoadResult
-    result: ValidationResult
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        return tuple(str(d) for d in self.result.diagnostics if d.severity == "warning")
-
-
-def load_desired(target: Target, now: datetime) -> Desired:
-    """Read and validate the target's files; SourceError when the glob matches no file at all."""
-    loaded, result = validate_target(target, now)
-    if not loaded.files:
-        raise SourceError(f"no schedules found under {target.schedules}")
-    return Desired(loaded, result)
-
-
-def read_desired(target: Target, now: datetime) -> Desired:
-    """The validated desired state; SourceError listing every error if the files are wrong."""
-    desired = load_desired(target, now)
-    errors = [str(d) for d in desired.result.diagnostics if d.severity == "error"]
-    if errors:
-        shown = "\n".join(errors)
-        raise SourceError(
-            f"{len(errors)} error(s) in the schedule files; run `reconciler validate`:\n{shown}"
-        )
-    return desired
-
-
-def desired_reader(
-    now: datetime, read: Callable[[Target, datetime], Desired] = read_desired
-) -> Callable[[Target], Desired]:
-    """`read` (`read_desired`, or `load_desired` for validate) for the targets of one command:
-    those that read the same files under the same rules (`validation_inputs`) share one
-    reading, so N targets of one repository validate once, not N times."""
-    done: dict[tuple[object, ...], Desired] = {}
-
-    def desired_of(target: Target) -> Desired:
-        key = validation_inputs(target)
-        if key not in done:
-            done[key] = read(target, now)
-        return done[key]
-
-    return desired_of

@@ -1,19 +1,9 @@
-"""Plan: desired schedules x remote schedules -> the changes that would make them one.
+"""Planner: desired schedules x remote schedules -> the changes that would make them one.
 
-Every desired and every remote schedule ends up in exactly one change:
-
-    create    desired, absent remotely (and enabled, and not expired)
-    update    present on both sides and different; a full PUT of the desired object
-    replace   different in what the API will not update (zone_type, trigger kind):
-              delete, then create
-    delete    managed, absent from the repo, prune on, not protected
-    noop      present on both sides and equal in canonical form
-    skip      left alone, with the reason (expired, disabled and absent remotely,
-              unmanaged, protected, prune off)
-    conflict  several remote schedules share the desired name
-
-The planner is a pure function of its inputs; safety thresholds live on the
-plan (`Plan.problems`, `Plan.raise_if_unsafe`), renderers live in render.py.
+The planner is a pure function of its inputs (see reconciler/plan/changes.py for
+what each action means): it matches by name (a rename by `previous_name`),
+classifies every schedule one rule at a time, and computes the checksum; the
+guards (guards.py) then set the plan's problems.
 """
 
 from __future__ import annotations
@@ -22,12 +12,10 @@ import fnmatch
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from reconciler.config.load import Target
-from reconciler.core import pointer
+from reconciler.config.targets import Target
 from reconciler.core.diagnostics import one_line
 from reconciler.core.model import (
     JSON,
@@ -36,259 +24,16 @@ from reconciler.core.model import (
     canonical_json,
     remove_pointers,
     trigger_from_json,
-    trigger_kind,
 )
 from reconciler.core.timing import format_runs, is_expired
-from reconciler.errors import PlanRefused
+from reconciler.plan.changes import Action, Change, Clock, Plan
+from reconciler.plan.diff import field_diff, replacement_reason
+from reconciler.plan.guards import with_problems
 
-Action = Literal["create", "update", "replace", "delete", "noop", "skip", "conflict"]
-#: The actions that change the app, in apply order: deletes free quota and names
-#: before creates need them. Everything else is left alone.
-CHANGES: tuple[Action, ...] = ("delete", "replace", "update", "create")
-ACTIONS: tuple[Action, ...] = (*CHANGES, "conflict", "skip", "noop")
-SUMMARY_ORDER: tuple[Action, ...] = (
-    "create",
-    "update",
-    "replace",
-    "delete",
-    "noop",
-    "skip",
-    "conflict",
-)
-FORMAT_VERSION = 1
+if TYPE_CHECKING:
+    from reconciler.remote.protocol import RemoteSchedule
 
-
-class RemoteLike(Protocol):
-    """What the planner needs of a remote schedule (reconciler.remote.engagelab.RemoteSchedule)."""
-
-    @property
-    def schedule_id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def position(self) -> int: ...
-    @property
-    def problem(self) -> str | None: ...
-    def body(self) -> dict[str, Any]: ...
-
-
-class _Absent:
-    """A field one side does not have (JSON null would be a value)."""
-
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-ABSENT: Any = _Absent()
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One changed field: a JSON pointer, and its value before and after (or ABSENT)."""
-
-    path: str
-    before: Any
-    after: Any
-
-    def data(self) -> JSON:
-        out: JSON = {"path": self.path}
-        if self.before is not ABSENT:
-            out["before"] = self.before
-        if self.after is not ABSENT:
-            out["after"] = self.after
-        return out
-
-
-@dataclass(frozen=True)
-class Change:
-    action: Action
-    name: str
-    schedule_id: str | None = None
-    before: JSON | None = None
-    after: JSON | None = None
-    diff: tuple[FieldChange, ...] = ()
-    reason: str = ""
-    next_runs: tuple[str, ...] = ()
-    source: str | None = None
-    # For a conflict: every remote id of the name, oldest first.
-    remote_ids: tuple[str, ...] = ()
-
-    @property
-    def sort_key(self) -> tuple[int, str]:
-        return (ACTIONS.index(self.action), self.name)
-
-    def data(self) -> JSON:
-        """The saved-plan form (README, "The plan"), keys in a fixed order."""
-        out: JSON = {
-            "action": self.action,
-            "name": self.name,
-            "schedule_id": self.schedule_id,
-            "before": self.before,
-            "after": self.after,
-            "diff": [d.data() for d in self.diff],
-            "reason": self.reason,
-            "next_runs": list(self.next_runs),
-        }
-        if self.source:
-            out["source"] = self.source
-        if self.remote_ids:
-            out["remote_ids"] = list(self.remote_ids)
-        return out
-
-    def identity(self) -> JSON:
-        """What a reviewer approved: everything but the clock-dependent next runs."""
-        data = self.data()
-        data.pop("next_runs")
-        data.pop("source", None)
-        return data
-
-
-@dataclass(frozen=True)
-class Clock:
-    """When and where a plan was made: what its fire times are read against.
-
-    Not part of the checksum or the saved plan (fire times move with the clock);
-    the markdown renderer reads it to draw the review calendar.
-    """
-
-    now: datetime
-    site_zone: tzinfo
-    site_timezone: str
-
-
-@dataclass(frozen=True)
-class Plan:
-    target: str
-    changes: tuple[Change, ...]
-    warnings: tuple[str, ...]
-    checksum: str
-    managed_remote: int
-    active_remote: int
-    safety_max_delete_percent: float
-    safety_max_update_percent: float
-    safety_min_existing: int
-    quota: int
-    desired_count: int
-    problems: tuple[str, ...] = field(default=())
-    clock: Clock | None = None
-
-    def count(self, action: Action) -> int:
-        return sum(1 for c in self.changes if c.action == action)
-
-    @property
-    def summary(self) -> dict[str, int]:
-        return {action: self.count(action) for action in SUMMARY_ORDER}
-
-    @property
-    def to_make(self) -> tuple[Change, ...]:
-        """The changes apply carries out (creates, updates, replaces, deletes)."""
-        return tuple(c for c in self.changes if c.action in CHANGES)
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.to_make)
-
-    @property
-    def conflicts(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.action == "conflict")
-
-    @property
-    def needs_work(self) -> bool:
-        """Something is left to do: changes, or conflicts to resolve (`--detailed-exitcode` 2)."""
-        return self.has_changes or bool(self.conflicts)
-
-    def raise_if_unsafe(self, force: bool = False) -> None:
-        """Refuse (PlanRefused) when a safety guard trips, unless forced."""
-        if self.problems and not force:
-            raise PlanRefused("; ".join(self.problems) + " (use --force if this is intended)")
-
-    def conflict_reasons(self) -> list[str]:
-        """Why apply refuses this plan's conflicts: names shared by several remote schedules,
-        managed remote schedules that cannot be read (see `plan_unreadable`); empty if none."""
-        shared = [c.name for c in self.conflicts if len(c.remote_ids) > 1]
-        unreadable = [c.name for c in self.conflicts if len(c.remote_ids) <= 1]
-        reasons = []
-        if shared:
-            reasons.append(
-                f"{len(shared)} name(s) shared by several remote schedules ({', '.join(shared)}): "
-                "resolve them by hand or pass --resolve-duplicates keep-oldest"
-            )
-        if unreadable:
-            reasons.append(
-                f"{len(unreadable)} managed remote schedule(s) cannot be read "
-                f"({', '.join(unreadable)}): fix or delete them by hand (see the plan)"
-            )
-        return reasons
-
-    def raise_if_conflicts(self) -> None:
-        """Refuse (PlanRefused) to apply while `conflict_reasons` has anything to say."""
-        if reasons := self.conflict_reasons():
-            raise PlanRefused("; ".join(reasons))
-
-    def data(self) -> JSON:
-        return {
-            "format_version": FORMAT_VERSION,
-            "target": self.target,
-            "checksum": self.checksum,
-            "summary": self.summary,
-            "changes": [c.data() for c in self.changes],
-            "warnings": list(self.warnings),
-        }
-
-
-def field_diff(before: JSON, after: JSON) -> tuple[FieldChange, ...]:
-    """The changed fields as JSON pointers; a changed list is shown whole.
-
-    Only called for schedules already known to differ: deepdiff is the
-    expensive part of a plan and has no business with unchanged ones.
-    """
-    from deepdiff import DeepDiff
-
-    tree = DeepDiff(before, after, view="tree", verbose_level=2)
-    found: dict[str, FieldChange] = {}
-    for kind in tree:
-        for level in tree[kind]:
-            parts = level.path(output_format="list")
-            # A list is shown whole: "point: [MON] -> [MON, THU]" reads better than
-            # an index-by-index account of how it moved.
-            node_before: Any = before
-            node_after: Any = after
-            kept: list[Any] = []
-            for part in parts:
-                if isinstance(node_before, list) or isinstance(node_after, list):
-                    break
-                kept.append(part)
-                node_before = (
-                    node_before.get(part, ABSENT) if isinstance(node_before, dict) else ABSENT
-                )
-                node_after = (
-                    node_after.get(part, ABSENT) if isinstance(node_after, dict) else ABSENT
-                )
-            path = pointer.join(kept)
-            found.setdefault(path, FieldChange(path, node_before, node_after))
-    return tuple(sorted(found.values(), key=lambda d: d.path))
-
-
-def _zone_of(body: Mapping[str, Any]) -> tuple[str | None, Any]:
-    trigger = body.get("trigger") or {}
-    kind = trigger_kind(trigger) if isinstance(trigger, Mapping) else None
-    inner = trigger.get(kind) if kind else None
-    return kind, inner.get("zone_type") if isinstance(inner, Mapping) else None
-
-
-def replacement_reason(before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
-    """Why the API cannot update `before` into `after`, or None if it can."""
-    kind_before, zone_before = _zone_of(before)
-    kind_after, zone_after = _zone_of(after)
-    if kind_before != kind_after:
-        return f"forces replacement: trigger {kind_before} -> {kind_after}"
-    if zone_before != zone_after:
-        return f"forces replacement: zone_type {_show(zone_before)} -> {_show(zone_after)}"
-    return None
-
-
-def _show(zone_type: Any) -> str:
-    return "absent" if zone_type is None else str(zone_type)
+__all__ = ["make_plan", "plan_unreadable"]
 
 
 def _remote_expired(body: Mapping[str, Any], now: datetime, target: Target) -> bool:
@@ -357,7 +102,7 @@ class _Planner:
     def runs(self, schedule: Schedule) -> tuple[str, ...]:
         return tuple(format_runs(schedule.trigger, self.now, self.site, self.target.site_timezone))
 
-    def desired(self, d: Schedule, matches: Sequence[RemoteLike]) -> None:
+    def desired(self, d: Schedule, matches: Sequence[RemoteSchedule]) -> None:
         remote = self.owner(d, matches)
         if isinstance(remote, _Conflict):
             return
@@ -374,7 +119,9 @@ class _Planner:
 
     # --- ownership: one remote schedule per name ----------------------------------------
 
-    def owner(self, d: Schedule, matches: Sequence[RemoteLike]) -> RemoteLike | _Conflict | None:
+    def owner(
+        self, d: Schedule, matches: Sequence[RemoteSchedule]
+    ) -> RemoteSchedule | _Conflict | None:
         """The one remote schedule `d` governs, None if absent; several are a conflict,
         or, with keep-oldest, the oldest, the others deleted."""
         if len(matches) <= 1:
@@ -430,7 +177,7 @@ class _Planner:
 
     # --- present remotely -----------------------------------------------------------------
 
-    def expired_present(self, d: Schedule, remote: RemoteLike) -> Change | None:
+    def expired_present(self, d: Schedule, remote: RemoteSchedule) -> Change | None:
         before = remote.body()
         if not (
             _remote_expired(before, self.now, self.target)
@@ -445,12 +192,12 @@ class _Planner:
             reason="expired: the API does not update an expired schedule",
         )
 
-    def unchanged(self, d: Schedule, remote: RemoteLike) -> Change | None:
+    def unchanged(self, d: Schedule, remote: RemoteSchedule) -> Change | None:
         if self.old(remote) != self.new(d):
             return None
         return _change("noop", d, remote)
 
-    def disabled_replacement(self, d: Schedule, remote: RemoteLike) -> Change | None:
+    def disabled_replacement(self, d: Schedule, remote: RemoteSchedule) -> Change | None:
         before = remote.body()
         why = replacement_reason(before, d.body())
         if why is None or d.enabled:
@@ -464,7 +211,7 @@ class _Planner:
             reason=f"{why}, but a disabled schedule cannot be created; enable it first",
         )
 
-    def update(self, d: Schedule, remote: RemoteLike) -> Change:
+    def update(self, d: Schedule, remote: RemoteSchedule) -> Change:
         """A full PUT, or a replacement for what the API will not update (with the reason)."""
         before, after = remote.body(), d.body()
         why = replacement_reason(before, after)
@@ -480,7 +227,7 @@ class _Planner:
             next_runs=self.runs(d),
         )
 
-    def old(self, remote: RemoteLike) -> JSON:
+    def old(self, remote: RemoteSchedule) -> JSON:
         return self.comparable(self.remote_forms[remote.schedule_id])
 
     def new(self, d: Schedule) -> JSON:
@@ -488,7 +235,7 @@ class _Planner:
 
     # --- remote schedules no desired one claims ---------------------------------------------
 
-    def leftover(self, r: RemoteLike) -> Change:
+    def leftover(self, r: RemoteSchedule) -> Change:
         if not self.managed(r.name):
             reason = f"unmanaged: lacks the prefix {self.target.manage_prefix!r}"
             return Change("skip", r.name, r.schedule_id, reason=reason)
@@ -506,7 +253,9 @@ class _Conflict:
 _CONFLICT = _Conflict()
 
 
-def _change(action: Action, d: Schedule, remote: RemoteLike | None = None, **fields: Any) -> Change:
+def _change(
+    action: Action, d: Schedule, remote: RemoteSchedule | None = None, **fields: Any
+) -> Change:
     """A change of desired schedule `d` (and the remote one it governs, if any)."""
     schedule_id = remote.schedule_id if remote is not None else None
     source = str(d.source) if d.source else None
@@ -514,17 +263,17 @@ def _change(action: Action, d: Schedule, remote: RemoteLike | None = None, **fie
 
 
 def _matches(
-    desired: Sequence[Schedule], remote: Sequence[RemoteLike]
-) -> list[tuple[Schedule, list[RemoteLike]]]:
+    desired: Sequence[Schedule], remote: Sequence[RemoteSchedule]
+) -> list[tuple[Schedule, list[RemoteSchedule]]]:
     """Each desired schedule with the remote ones of its name, oldest first; a rename
     (`previous_name`) finds the old name's when its own is absent and the old name is
     not itself desired. A remote schedule goes to one desired schedule at most."""
-    by_name: dict[str, list[RemoteLike]] = defaultdict(list)
+    by_name: dict[str, list[RemoteSchedule]] = defaultdict(list)
     for r in sorted(remote, key=lambda r: r.position):
         by_name[r.name].append(r)
     desired_names = {d.name for d in desired}
     claimed: set[str] = set()
-    pairs: list[tuple[Schedule, list[RemoteLike]]] = []
+    pairs: list[tuple[Schedule, list[RemoteSchedule]]] = []
     for d in desired:
         matches = by_name.get(d.name, [])
         if not matches and d.previous_name and d.previous_name not in desired_names:
@@ -536,8 +285,8 @@ def _matches(
 
 
 def plan_unreadable(
-    planner: _Planner, desired: Sequence[Schedule], remote: Sequence[RemoteLike]
-) -> tuple[list[RemoteLike], set[str]]:
+    planner: _Planner, desired: Sequence[Schedule], remote: Sequence[RemoteSchedule]
+) -> tuple[list[RemoteSchedule], set[str]]:
     """Plan the remote schedules we cannot read; return the others, and the names taken.
 
     A schedule another client stored too deep, too big or in a shape we do not
@@ -547,7 +296,7 @@ def plan_unreadable(
     reason, so that apply refuses, whether or not a desired schedule has that
     name (if one has, the conflict stands for it, and nothing is created beside it).
     """
-    readable: list[RemoteLike] = []
+    readable: list[RemoteSchedule] = []
     taken: set[str] = set()
     by_name = {d.name: d for d in desired}
     for r in remote:
@@ -578,7 +327,7 @@ def plan_unreadable(
 
 def make_plan(
     desired: Sequence[Schedule],
-    remote: Sequence[RemoteLike],
+    remote: Sequence[RemoteSchedule],
     target: Target,
     now: datetime,
     *,
@@ -618,35 +367,4 @@ def make_plan(
         desired_count=len(desired),
         clock=Clock(now, target.site_zone, target.site_timezone),
     )
-    return _with_problems(plan)
-
-
-def _with_problems(plan: Plan) -> Plan:
-    """The guards: each trips with the numbers that made it trip."""
-    problems: list[str] = []
-    deletes = plan.count("delete")
-    updates = plan.count("update") + plan.count("replace")
-    managed = plan.managed_remote
-    if plan.desired_count == 0 and managed > 0:
-        problems.append(
-            f"no desired schedules but {managed} managed remote ones: refusing to delete them all"
-        )
-    if managed >= plan.safety_min_existing and managed > 0:
-        delete_pct = 100.0 * deletes / managed
-        update_pct = 100.0 * updates / managed
-        if delete_pct > plan.safety_max_delete_percent:
-            problems.append(
-                f"would delete {deletes} of {managed} managed schedules ({delete_pct:.1f}% > "
-                f"max_delete_percent {plan.safety_max_delete_percent:g}%)"
-            )
-        if update_pct > plan.safety_max_update_percent:
-            problems.append(
-                f"would update or replace {updates} of {managed} managed schedules ({update_pct:.1f}% > "
-                f"max_update_percent {plan.safety_max_update_percent:g}%)"
-            )
-    active_after = plan.active_remote - deletes + plan.count("create")
-    if active_after > plan.quota:
-        problems.append(
-            f"would leave {active_after} active schedules in the app, above the quota of {plan.quota}"
-        )
-    return Plan(**{**plan.__dict__, "problems": tuple(problems)})
+    return with_problems(plan)
