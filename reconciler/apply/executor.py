@@ -1,4 +1,4 @@
-"""Apply: carry out a plan's changes through the API client, in a fixed order.
+"""Apply: carry out a plan's changes through the target's remote, in a fixed order.
 
 Deletes first (they free quota and names), then replaces (delete, then
 create), then updates (a full PUT of the canonical desired object), then
@@ -15,10 +15,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from reconciler.errors import ReconcilerError, StalePlan
-from reconciler.plan.planner import CHANGES, Change, Plan
+from reconciler.plan.changes import CHANGES, Change, Plan
+from reconciler.remote.protocol import ScheduleProvider
+
+__all__ = [
+    "BATCHES",
+    "Outcome",
+    "Report",
+    "Verb",
+    "apply_plan",
+    "check_checksum",
+    "check_still_valid",
+]
 
 #: The batches, in the order they run: the plan's changing actions.
 BATCHES = CHANGES
@@ -30,14 +41,6 @@ _VERB: dict[str, Verb] = {
     "replace": "replaced",
     "delete": "deleted",
 }
-
-
-class Client(Protocol):
-    """What apply needs of reconciler.remote.engagelab.ScheduleClient."""
-
-    async def create_schedule(self, body: Any) -> str: ...
-    async def update_schedule(self, schedule_id: str, body: Any) -> None: ...
-    async def delete_schedule(self, schedule_id: str, *, missing_ok: bool = False) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Report:
         )
 
 
-async def _carry_out(change: Change, client: Client) -> Outcome:
+async def _carry_out(change: Change, client: ScheduleProvider) -> Outcome:
     try:
         if change.action == "delete":
             assert change.schedule_id is not None
@@ -107,7 +110,7 @@ async def _carry_out(change: Change, client: Client) -> Outcome:
 
 async def apply_plan(
     plan: Plan,
-    client: Client,
+    client: ScheduleProvider,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
 ) -> Report:
     """Carry out every create/update/replace/delete of `plan`, batch by batch."""

@@ -1,9 +1,9 @@
 """Manager: the one sync path every front end calls, for one target or several at once.
 
 Like octoDNS's manager, it holds no rules of its own: validation, planning and
-applying live in their modules. Here a target's files are read, its client is
-opened (the embedded emulator for `endpoint: local`), and the stages run in
-order:
+applying live in their modules. Here a target's files are read, its remote is
+opened (`open_provider`: the embedded emulator for `endpoint: local`), and the
+stages run in order:
 
     read the files -> plan -> reviewed-plan check -> guards -> confirm -> apply -> verify
 
@@ -17,65 +17,38 @@ own client (so its own rate limit), and keeps each target's error to itself;
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from reconciler.apply.executor import Outcome, Report, apply_plan, check_checksum, check_still_valid
-from reconciler.config.load import Target
-from reconciler.desired.validate import Desired, read_desired
+from reconciler.config.targets import Target
+from reconciler.desired.read import Desired, read_desired
 from reconciler.errors import PlanRefused, ReconcilerError
-from reconciler.plan.planner import Plan, make_plan
+from reconciler.plan.changes import Plan
+from reconciler.plan.planner import make_plan
+from reconciler.remote.protocol import ScheduleProvider
+from reconciler.remote.registry import open_provider
 
-if TYPE_CHECKING:
-    from reconciler.remote.engagelab import ScheduleClient
+__all__ = [
+    "Ask",
+    "JointApproval",
+    "QuietHooks",
+    "Seat",
+    "SyncHooks",
+    "SyncOptions",
+    "SyncReport",
+    "TargetResult",
+    "check_reviewed",
+    "compute_plan",
+    "each_target",
+    "plan_target",
+    "sync",
+    "sync_with",
+]
 
-LOCAL_BASE_URL = "http://emulator.local"
 T = TypeVar("T")
-
-
-@asynccontextmanager
-async def open_client(target: Target, now: datetime) -> AsyncIterator[ScheduleClient]:
-    """The API client of `target`; for `endpoint: local`, the emulator in-process on its state file.
-
-    The embedded emulator's clock is set to `now`, the planner's clock: one clock
-    for both sides, whether RECONCILER_NOW fixes it or not (a clock left in the
-    state file by an earlier run must not linger).
-    """
-    # Imported here: `validate` starts without the HTTP stack.
-    from reconciler.remote.engagelab import ScheduleClient, base_url_for, credentials_from_env
-
-    options: dict[str, Any] = {"concurrency": target.concurrency, "rate_limit": target.rate_limit}
-    # A hung endpoint fails within the retries' deadline; creates are parked and claimed.
-    options.update(timeout=target.request_timeout, park_creates_from=now)
-    if target.is_local:
-        # Imported here: a real target never loads the emulator.
-        from reconciler.emulator import DEMO_APP, AppCredentials, Settings, create_app
-        from reconciler.emulator.transport import EmulatorTransport
-
-        target.state_file.parent.mkdir(parents=True, exist_ok=True)
-        app_creds = AppCredentials(DEMO_APP.key, DEMO_APP.secret, target.site_timezone)
-        app = create_app(Settings(apps=(app_creds,), state=str(target.state_file), now=now))
-        client = ScheduleClient(
-            base_url=LOCAL_BASE_URL,
-            app_key=app_creds.key,
-            master_secret=app_creds.secret,
-            transport=EmulatorTransport(app),
-            **options,
-        )
-    else:
-        app_key, master_secret = credentials_from_env(target.app_key_env, target.master_secret_env)
-        client = ScheduleClient(
-            base_url=base_url_for(endpoint=target.endpoint, region=target.region),
-            app_key=app_key,
-            master_secret=master_secret,
-            credential_names=(target.app_key_env, target.master_secret_env),
-            **options,
-        )
-    async with client:
-        yield client
 
 
 # --- planning --------------------------------------------------------------------------
@@ -83,7 +56,7 @@ async def open_client(target: Target, now: datetime) -> AsyncIterator[ScheduleCl
 
 async def compute_plan(
     target: Target,
-    client: ScheduleClient,
+    client: ScheduleProvider,
     desired: Desired,
     now: datetime,
     *,
@@ -109,7 +82,7 @@ async def plan_target(
 ) -> Plan:
     """Read the files (unless `desired` is given), open the target, plan: `reconciler plan`."""
     desired = desired or read_desired(target, now)
-    async with open_client(target, now) as client:
+    async with open_provider(target, now) as client:
         return await compute_plan(
             target, client, desired, now, resolve_duplicates=resolve_duplicates
         )
@@ -204,7 +177,7 @@ def check_reviewed(plan: Plan, options: SyncOptions) -> None:
 
 async def sync_with(
     target: Target,
-    client: ScheduleClient,
+    client: ScheduleProvider,
     desired: Desired,
     now: datetime,
     options: SyncOptions,
@@ -244,7 +217,7 @@ async def sync(
     is changed; once apply has started, failures are outcomes in the report.
     """
     desired = desired or read_desired(target, now)
-    async with open_client(target, now) as client:
+    async with open_provider(target, now) as client:
         return await sync_with(target, client, desired, now, options, hooks or QuietHooks())
 
 

@@ -36,14 +36,32 @@ from reconciler.ci.actions import Env, dig, event, need, summary
 from reconciler.ci.errors import CiError, EventError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import NO_CHECKSUM, PLAN, TARGET_NAME, Marker, find, with_marker
-from reconciler.config.load import CONFIG_FILE, Config, Target, load_config
+from reconciler.config.load import CONFIG_FILE, load_config
+from reconciler.config.targets import Config, Target
+from reconciler.documents.load import default_dir
 from reconciler.errors import ReconcilerError
-from reconciler.plan.planner import Plan
-from reconciler.repo.importer import default_dir
+from reconciler.plan.changes import Plan
+
+__all__ = [
+    "CONNECTION",
+    "MAX_COMMENT",
+    "PR_FILE",
+    "PrTarget",
+    "check_target_names",
+    "collect",
+    "plan_entry",
+    "plan_markdown",
+    "plan_pull_request",
+    "post_comments",
+    "pull_request_target",
+    "verified_pull_request",
+    "write_plan",
+]
 
 #: A target's connection, and the limits that protect the job holding its credentials: always
 #: main's, whatever the pull request says (fields a Target does not have yet are skipped).
 CONNECTION = (
+    "provider",
     "endpoint",
     "region",
     "app_key_env",

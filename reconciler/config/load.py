@@ -1,27 +1,27 @@
-"""Config: reconciler.yaml, its defaults and per-target overrides, resolved for one target.
+"""Load: reconciler.yaml read, checked against its schema, and resolved into targets.
 
-Every key but `default_target` and `targets` may be set at the top level and
-overridden per target. A missing file means the defaults: one target,
-`local`, the embedded emulator.
+Every key but `default_target` and `targets` (and what places a target:
+`provider`, `endpoint`, `region`, the credentials' variables, `site_timezone`)
+may be set at the top level and overridden per target. A missing file means
+the defaults: one target, `local`, the embedded emulator. Every error names
+the file, line and column.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import tzinfo
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from reconciler.config.targets import Config, Safety, Target
 from reconciler.core import pointer
 from reconciler.core.diagnostics import unknown_key
-from reconciler.core.timing import zone
 from reconciler.documents.load import Document, parse_documents, read_text
 from reconciler.documents.schema import checker
 from reconciler.errors import ConfigError
-from reconciler.limits import MAX_FILE_BYTES, REQUEST_TIMEOUT
 from reconciler.policy.settings import Policies, merge_policies
+
+__all__ = ["CONFIG_FILE", "OVERRIDABLE", "load_config"]
 
 CONFIG_FILE = "reconciler.yaml"
 OVERRIDABLE = (
@@ -38,68 +38,6 @@ OVERRIDABLE = (
     "request_timeout",
     "max_file_bytes",
 )
-
-
-@dataclass(frozen=True)
-class Safety:
-    max_delete_percent: float = 30
-    max_update_percent: float = 50
-    min_existing: int = 10
-
-
-@dataclass(frozen=True)
-class Target:
-    """Everything one target needs, overrides applied."""
-
-    name: str
-    root: Path
-    endpoint: str | None = "local"
-    region: str | None = None
-    app_key_env: str = "ENGAGELAB_APP_KEY"
-    master_secret_env: str = "ENGAGELAB_MASTER_SECRET"  # noqa: S105 - a variable's name
-    site_timezone: str = "UTC"
-    schedules: str = "schedules.d/**/*.yaml"
-    prune: bool = True
-    manage_prefix: str = ""
-    protect: tuple[str, ...] = ()
-    ignore_fields: tuple[str, ...] = ()
-    safety: Safety = field(default_factory=Safety)
-    quota: int = 1000
-    concurrency: int = 32
-    rate_limit: float = 400
-    policies: Policies = field(default_factory=Policies)
-    request_timeout: float = REQUEST_TIMEOUT
-    max_file_bytes: int = MAX_FILE_BYTES
-
-    @cached_property
-    def site_zone(self) -> tzinfo:
-        """The zone of `site_timezone`, looked up once (ValueError if unknown)."""
-        return zone(self.site_timezone)
-
-    @property
-    def is_local(self) -> bool:
-        return self.endpoint == "local"
-
-    @property
-    def state_file(self) -> Path:
-        """Where the embedded emulator of `endpoint: local` keeps its state."""
-        return self.root / ".reconciler" / f"{self.name}.db"
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path | None
-    root: Path
-    default_target: str
-    targets: Mapping[str, Target]
-
-    def target(self, name: str | None = None) -> Target:
-        chosen = name or self.default_target
-        if chosen not in self.targets:
-            known = ", ".join(sorted(self.targets))
-            where = self.path.name if self.path else "the defaults"
-            raise ConfigError(f"unknown target {chosen!r} in {where} (known: {known})")
-        return self.targets[chosen]
 
 
 def _target(name: str, root: Path, top: Mapping[str, Any], own: Mapping[str, Any]) -> Target:

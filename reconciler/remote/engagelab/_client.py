@@ -8,14 +8,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote
 
 import httpx
 
 from reconciler.remote.engagelab._claim import Claims, create_claimed
 from reconciler.remote.engagelab._create import NameFinder, create_once
 from reconciler.remote.engagelab._http import Session
-from reconciler.remote.engagelab._listing import LIST_PATH, detail_path, list_app
+from reconciler.remote.engagelab._listing import detail_path, list_app
 from reconciler.remote.engagelab._models import (
     RemoteSchedule,
     Run,
@@ -25,6 +24,7 @@ from reconciler.remote.engagelab._models import (
 )
 from reconciler.remote.engagelab._retry import RetryPolicy, call_with_retries
 from reconciler.remote.engagelab.errors import ApiError, ScheduleNotFound
+from reconciler.remote.engagelab.settings import SETTINGS
 
 
 class ScheduleClient:
@@ -47,7 +47,7 @@ class ScheduleClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen, so sharing it is safe)
-        credential_names: tuple[str, str] = ("ENGAGELAB_APP_KEY", "ENGAGELAB_MASTER_SECRET"),
+        credential_names: tuple[str, str] = (SETTINGS.app_key_env, SETTINGS.master_secret_env),
         park_creates_from: datetime | None = None,
     ) -> None:
         self._settings: dict[str, Any] = {
@@ -204,5 +204,5 @@ class ScheduleClient:
 
     async def msg_ids(self, schedule_id: str) -> list[Run]:
         """The runs of a schedule: each execution's msg_id, error and time."""
-        path = f"{LIST_PATH}/{quote(schedule_id, safe='')}/msg-ids"
+        path = f"{detail_path(schedule_id)}/msg-ids"
         return runs_from_json(await self._get(path), where=f"GET {path}")

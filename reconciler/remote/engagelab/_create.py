@@ -59,10 +59,11 @@ from reconciler.remote.engagelab.errors import (
     ServerError,
     ServiceUnavailable,
 )
+from reconciler.remote.engagelab.settings import SETTINGS
 
 log = logging.getLogger("reconciler.api")
 
-CREATE_PATH = "/v4/schedules"
+CREATE_PATH = SETTINGS.schedules_path  # a POST creates at the listing's path
 
 Send = Callable[[str, str, Any], Awaitable[Any]]
 FindByName = Callable[[str], Awaitable[list[RemoteSchedule]]]

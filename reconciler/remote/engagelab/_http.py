@@ -28,11 +28,10 @@ from typing import Any
 import httpx
 from aiolimiter import AsyncLimiter
 
-from reconciler import __version__
+from reconciler._version import __version__
 from reconciler.remote.engagelab._json import parse_json
 from reconciler.remote.engagelab._pool import AnswerTooLarge, ShardedTransport, proxy_configured
 from reconciler.remote.engagelab.errors import (
-    CODE_MEANINGS,
     ApiError,
     AuthenticationFailed,
     ConnectionFailed,
@@ -44,6 +43,7 @@ from reconciler.remote.engagelab.errors import (
     ServerError,
     ServiceUnavailable,
 )
+from reconciler.remote.engagelab.settings import SETTINGS
 
 log = logging.getLogger("reconciler.api")
 
@@ -246,7 +246,7 @@ class Session:
                 path=path,
             )
 
-        meaning = CODE_MEANINGS.get(code or 0)
+        meaning = SETTINGS.code_meanings.get(code or 0)
         if status == 429 or code == 2001:
             return RateLimited(
                 "rate limit exceeded",
@@ -265,14 +265,14 @@ class Session:
         if code == 28105:
             return make(NoPushTarget, meaning or "no push target")
         if status == 404 or code in (28104, 28404):
-            if code is None and path.split("?")[0].rstrip("/") == "/v4/schedules":
+            if code is None and path.split("?")[0].rstrip("/") == SETTINGS.schedules_path:
                 return make(
                     ScheduleNotFound,
-                    "the endpoint has no /v4/schedules: check the target's endpoint",
+                    f"the endpoint has no {SETTINGS.schedules_path}: check the target's endpoint",
                 )
             return make(ScheduleNotFound, meaning or "the schedule does not exist")
         if status == 503 or code == 28203:
-            return make(ServiceUnavailable, CODE_MEANINGS[28203])
+            return make(ServiceUnavailable, SETTINGS.code_meanings[28203])
         if status >= 500:
             return make(ServerError, meaning or "internal server error")
         if 400 <= status < 500:

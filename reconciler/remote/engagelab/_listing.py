@@ -59,11 +59,13 @@ from reconciler.remote.engagelab.errors import (
     MalformedResponse,
     ScheduleNotFound,
 )
+from reconciler.remote.engagelab.settings import SETTINGS
 
 log = logging.getLogger("reconciler.api")
 
-LIST_PATH = "/v4/schedules"
-PAGE_SIZE = 50
+# The settings' path and page size, under the names the listing's readers share.
+LIST_PATH = SETTINGS.schedules_path
+PAGE_SIZE = SETTINGS.page_size
 #: The first listing plus three more when the app moves under us.
 LIST_ATTEMPTS = 4
 
@@ -71,7 +73,7 @@ Fetch = Callable[[str], Awaitable[Any]]
 
 
 def detail_path(schedule_id: str) -> str:
-    return f"{LIST_PATH}/{quote(schedule_id, safe='')}"
+    return SETTINGS.detail_path(quote(schedule_id, safe=""))
 
 
 class _Moved(Exception):

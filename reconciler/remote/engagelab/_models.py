@@ -13,6 +13,7 @@ from typing import Any, cast
 from reconciler.limits import MAX_DEPTH, MAX_SCHEDULE_BYTES
 from reconciler.remote.engagelab._json import depth_of, parse_json
 from reconciler.remote.engagelab.errors import MalformedResponse
+from reconciler.remote.engagelab.settings import SETTINGS
 
 #: The four keys of a schedule the API takes and gives back.
 BODY_KEYS = ("name", "enabled", "trigger", "push")
@@ -59,6 +60,11 @@ class Run:
     error_message: str
     need_retry: bool
     timestamp: datetime  # UTC, aware
+
+    @property
+    def meaning(self) -> str:
+        """What its error code means (SETTINGS.run_meanings; 0: sent)."""
+        return SETTINGS.run_meaning(self.error_code, self.error_message)
 
 
 def is_complete(entry: Mapping[str, Any]) -> bool:

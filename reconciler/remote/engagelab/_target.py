@@ -7,12 +7,10 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from reconciler.remote.engagelab.errors import MissingCredentials, TargetConfigError
+from reconciler.remote.engagelab.settings import SETTINGS
 
-#: EngageLab data centres (from the official SDKs); sgp is the SDKs' default.
-REGIONS: Mapping[str, str] = {
-    region: f"https://pushapi-{region}.engagelab.com"
-    for region in ("sgp", "hk", "usva", "defra", "jpn", "bra")
-}
+#: EngageLab data centres and their base URLs (the settings', by the name callers know).
+REGIONS: Mapping[str, str] = SETTINGS.regions
 
 
 def base_url_for(*, endpoint: str | None, region: str | None) -> str:
@@ -24,8 +22,7 @@ def base_url_for(*, endpoint: str | None, region: str | None) -> str:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TargetConfigError(
-                f"endpoint {endpoint!r} is not an http(s) URL "
-                "(e.g. https://pushapi-sgp.engagelab.com)"
+                f"endpoint {endpoint!r} is not an http(s) URL (e.g. {SETTINGS.regions['sgp']})"
             )
         if parts.username or parts.password:
             # Credentials only ever come from the environment, never from a URL in a file.

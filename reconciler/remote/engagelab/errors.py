@@ -30,23 +30,23 @@ from typing import Any, Self
 
 from reconciler.errors import ConfigError, ReconcilerError
 
-# Our reading of each documented code; the server's own message is kept beside it.
-CODE_MEANINGS: dict[int, str] = {
-    2001: "rate limit exceeded",
-    28100: "invalid parameter: the schedule is malformed, expired, or its body is not JSON",
-    28101: "authentication failed",
-    28102: "invalid push parameter: the push object is missing or not a valid push",
-    28103: (
-        "invalid push time: single time or trigger time format err "
-        '(expect "yyyy-MM-dd HH:mm:ss" / "HH:mm:ss", in the future, within a year)'
-    ),
-    28104: "the schedule does not exist (already sent, expired, or a wrong id)",
-    28105: "no push target for the set time: check the trigger time and the audience",
-    28200: "internal server error",
-    28203: "the schedule service timed out",
-    28400: "invalid request",
-    28404: "the schedule does not exist",
-}
+__all__ = [
+    "ApiError",
+    "AuthenticationFailed",
+    "ConnectionFailed",
+    "CreateAmbiguous",
+    "CreateContended",
+    "InvalidRequest",
+    "ListingUnstable",
+    "MalformedResponse",
+    "MissingCredentials",
+    "NoPushTarget",
+    "RateLimited",
+    "ScheduleNotFound",
+    "ServerError",
+    "ServiceUnavailable",
+    "TargetConfigError",
+]
 
 
 class ApiError(ReconcilerError):
