@@ -1,7 +1,9 @@
-"""Render: a plan as text (a terminal, a CI log), markdown (a pull-request comment) or JSON.
+"""The plan view: a plan as text (a terminal, a CI log), markdown (a pull-request comment)
+or JSON (the saved plan).
 
 Each renderer is a function of the plan alone: what is shown is what was
-planned, and the same plan always renders the same way.
+planned, and the same plan always renders the same way. `FORMATS` lists them
+for `reconciler plan --format` (to add one, see reconciler/views/formats.py).
 """
 
 from __future__ import annotations
@@ -12,8 +14,18 @@ from typing import Any
 
 import click
 
-from reconciler.plan.planner import ABSENT, Change, FieldChange, Plan
+from reconciler.plan.changes import ABSENT, Change, FieldChange, Plan
+from reconciler.views.formats import Formats
 from reconciler.views.review import review_section
+
+__all__ = [
+    "FORMATS",
+    "MARKDOWN_LIMIT",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "summary_line",
+]
 
 MARKDOWN_LIMIT = 65_000
 _SYMBOL = {
@@ -192,3 +204,13 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     # The review calendar: after the changes in priority, before them on the page.
     review = review_section(plan, limit - used - note_room)
     return text + review + "".join(blocks) + tail
+
+
+def _terminal_text(plan: Plan) -> str:
+    """The text a terminal shows, in colour: click drops the colour when it is not a terminal."""
+    return render_text(plan, colour=True)
+
+
+FORMATS = Formats[Plan](
+    "plan", {"text": _terminal_text, "markdown": render_markdown, "json": render_json}
+)

@@ -16,7 +16,9 @@ from typing import Any
 
 from reconciler.core.fires import trigger_fires
 from reconciler.core.model import WEEKDAYS, trigger_from_json
-from reconciler.plan.planner import Change, Clock, Plan
+from reconciler.plan.changes import Change, Clock, Plan
+
+__all__ = ["REVIEW_DAYS", "Days", "review_section"]
 
 REVIEW_DAYS = 14
 _CHANGED = ("create", "update", "replace", "delete")

@@ -18,7 +18,9 @@ from html import escape
 from reconciler.core.audience import describe
 from reconciler.core.fires import Fire
 from reconciler.policy.violation import Violation
-from reconciler.views.calendar.text import Calendar, clock_text
+from reconciler.views.calendar.model import Calendar, clock_text
+
+__all__ = ["PALETTE", "render_html"]
 
 # Pastel backgrounds for dark text, distinct in hue; audiences beyond them reuse them.
 PALETTE = (
