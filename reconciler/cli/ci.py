@@ -16,7 +16,19 @@ import click
 
 from reconciler.ci import actions
 from reconciler.ci.github import GitHub
-from reconciler.cli.group import State, now
+from reconciler.cli.common import State, now
+
+__all__ = [
+    "apply",
+    "ci",
+    "collect",
+    "comment",
+    "drift",
+    "drift_issues",
+    "plan",
+    "report",
+    "targets",
+]
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 

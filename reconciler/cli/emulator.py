@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -14,6 +15,11 @@ import click
 from reconciler.emulator.clock import parse_instant
 from reconciler.emulator.faults import FaultSpecError, parse_fault
 from reconciler.emulator.settings import DEMO_APP, AppCredentials, Settings
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+__all__ = ["emulator"]
 
 
 @click.group()
@@ -146,21 +152,7 @@ def _masked(secret: str) -> str:
     show_default=True,
     help="Active schedules allowed per app.",
 )
-def serve(
-    host: str,
-    port: int,
-    state: str | None,
-    apps: tuple[AppCredentials, ...],
-    now: datetime | None,
-    latency_ms: float | None,
-    faults: tuple[str, ...],
-    seed: int,
-    list_detail: str,
-    detail_shape: str,
-    rate_limit: float | None,
-    lenient: bool,
-    quota: int,
-) -> None:
+def serve(host: str, port: int, apps: tuple[AppCredentials, ...], **options: Any) -> None:
     """Serve the v4 Schedules API over HTTP until Ctrl-C.
 
     It accepts Basic auth for the demo app (demo_app_key / demo_master_secret) unless --app
@@ -173,22 +165,42 @@ def serve(
       curl -u demo_app_key:demo_master_secret http://127.0.0.1:8787/v4/schedules
     """
     # Imported here so that `reconciler --help` does not pay for uvicorn.
-    from reconciler.emulator.app import create_app
-    from reconciler.emulator.server import base_url, bind, make_server
+    from reconciler.emulator.server import base_url, make_server
 
-    all_faults = faults if latency_ms is None else (f"latency={latency_ms}", *faults)
-    settings = Settings(
+    app, sock = _start(host, port, _settings(apps, **options))
+    click.echo(f"emulator listening on {base_url(host, sock.getsockname()[1])}")
+    click.echo(f"credentials: {_shown(apps)}")
+    sys.stdout.flush()
+    try:
+        make_server(app).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def _settings(
+    apps: tuple[AppCredentials, ...],
+    *,
+    latency_ms: float | None,
+    faults: tuple[str, ...],
+    list_detail: str,
+    detail_shape: str,
+    **rest: Any,
+) -> Settings:
+    """The emulator's settings from serve's options (--latency-ms is one more fault)."""
+    return Settings(
         apps=apps or (DEMO_APP,),
-        state=state,
-        now=now,
         list_detail=cast(Literal["full", "summary"], list_detail),
         detail_shape=cast(Literal["array", "object"], detail_shape),
-        faults=all_faults,
-        seed=seed,
-        rate_limit=rate_limit,
-        lenient=lenient,
-        quota=quota,
+        faults=faults if latency_ms is None else (f"latency={latency_ms}", *faults),
+        **rest,
     )
+
+
+def _start(host: str, port: int, settings: Settings) -> tuple[Starlette, socket.socket]:
+    """The app on its state, and the socket it will listen on; one clear line if either fails."""
+    from reconciler.emulator.app import create_app
+    from reconciler.emulator.server import bind
+
     try:
         app = create_app(settings)
     except (ValueError, sqlite3.Error, OSError) as err:
@@ -199,16 +211,13 @@ def serve(
         raise click.ClickException(
             f"cannot listen on {host}:{port}: {err.strerror or err}"
         ) from None
+    return app, sock
+
+
+def _shown(apps: tuple[AppCredentials, ...]) -> str:
+    """The credentials to print: the demo app's in full, a given app's secret masked."""
     if apps:
-        shown = "; ".join(
+        return "; ".join(
             f"app key {a.key}, master secret {_masked(a.secret)} ({a.site_timezone})" for a in apps
         )
-    else:
-        shown = f"app key {DEMO_APP.key}, master secret {DEMO_APP.secret}"
-    click.echo(f"emulator listening on {base_url(host, sock.getsockname()[1])}")
-    click.echo(f"credentials: {shown}")
-    sys.stdout.flush()
-    try:
-        make_server(app).run(sockets=[sock])
-    finally:
-        sock.close()
+    return f"app key {DEMO_APP.key}, master secret {DEMO_APP.secret}"
