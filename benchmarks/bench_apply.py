@@ -41,7 +41,7 @@ from bench_list import KEY, NOW, SECRET, emulator, reconciler_command, write_rep
 from reconciler.apply.executor import apply_plan
 from reconciler.apply.manager import compute_plan, open_client
 from reconciler.config.load import load_config
-from reconciler.desired.validate import read_desired
+from reconciler.desired.read import read_desired
 
 TARGET_RATIO = 1.3
 PAGE_SIZE = 50

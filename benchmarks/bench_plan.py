@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.load import Target
+from reconciler.config.targets import Target
 from reconciler.core.model import schedule_from_json
 from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RemoteSchedule

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from reconciler.apply.executor import apply_plan
-from reconciler.config.load import Safety, Target
+from reconciler.config.targets import Safety, Target
 from reconciler.core.model import Schedule, schedule_from_json
 from reconciler.emulator import DEMO_APP, Settings, create_app
 from reconciler.emulator.server import serve_in_thread

@@ -19,11 +19,12 @@ from reconciler.apply.manager import (
     plan_target,
     sync,
 )
-from reconciler.config.load import Target, load_config
-from reconciler.desired.validate import desired_reader
+from reconciler.config.load import load_config
+from reconciler.config.targets import Target
+from reconciler.desired.read import desired_reader
 from reconciler.emulator import Settings, create_app
 from reconciler.errors import PlanRefused, SourceError, StalePlan
-from reconciler.plan.planner import Plan
+from reconciler.plan.changes import Plan
 from tests.support.api import client_for
 from tests.support.cli import by_name, config, doc, write
 from tests.support.clock import NOW

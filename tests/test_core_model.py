@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.config.load import Target
+from reconciler.config.targets import Target
 from reconciler.core.model import (
     WEEKDAYS,
     Intelligent,

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config.load import Target, load_config
+from reconciler.config.load import load_config
+from reconciler.config.targets import Target
 from reconciler.core.diagnostics import Diagnostic
 from reconciler.core.model import Periodical, Single
-from reconciler.desired.validate import ValidationResult, name_problem, validate, validate_target
+from reconciler.desired.names import name_problem
+from reconciler.desired.read import validate_target
+from reconciler.desired.validate import ValidationResult, validate
 from reconciler.documents.load import load_schedules, parse_documents
 from tests.support.clock import NOW
 from tests.support.documents import intelligent, periodical, single

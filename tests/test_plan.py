@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import PlanRefused
-from reconciler.plan.planner import ABSENT, Plan, make_plan
+from reconciler.plan.changes import ABSENT, Plan
+from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RemoteSchedule
 from tests.support.clock import NOW
 from tests.support.plan import body, desired, periodical, plan_of, remote, target

@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.apply.executor import apply_plan
-from reconciler.config.load import Target
-from reconciler.desired.validate import validate_target
+from reconciler.config.targets import Target
+from reconciler.desired.read import validate_target
 from reconciler.emulator import Settings, create_app
-from reconciler.plan.planner import Plan, make_plan
+from reconciler.plan.changes import Plan
+from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RetryPolicy
 from reconciler.repo.importer import Dumper
 from tests.support.api import client_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan.planner import Plan
+from reconciler.plan.changes import Plan
 from reconciler.remote.engagelab import RemoteSchedule
 from reconciler.views.plan import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 from tests.support.plan import body, desired, plan_of, remote

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from reconciler.plan.planner import Plan, make_plan
+from reconciler.plan.changes import Plan
+from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RemoteSchedule
 from reconciler.views.plan import MARKDOWN_LIMIT, render_markdown
 from reconciler.views.review import review_section

@@ -29,8 +29,18 @@ from typing import Any
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import DRIFT, NO_CHECKSUM, Marker, find, with_marker
-from reconciler.config.load import Target
+from reconciler.config.targets import Target
 from reconciler.errors import ReconcilerError
+
+__all__ = [
+    "LABEL",
+    "STATES",
+    "DriftReport",
+    "check_drift",
+    "read_reports",
+    "sync_issues",
+    "write_report",
+]
 
 LABEL = "drift"
 STATES = ("clean", "drift", "refused", "error")

@@ -34,9 +34,19 @@ from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import PLAN, find
 from reconciler.ci.proof import check_plan_comment
-from reconciler.config.load import Target
+from reconciler.config.targets import Target
 from reconciler.errors import PlanRefused, ReconcilerError, StalePlan
-from reconciler.plan.planner import Plan
+from reconciler.plan.changes import Plan
+
+__all__ = [
+    "ISSUE_LABEL",
+    "Request",
+    "Result",
+    "apply_merged",
+    "refusal_markdown",
+    "report_refusals",
+    "write_refusal",
+]
 
 ISSUE_LABEL = "reconciler"
 

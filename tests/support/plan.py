@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.load import Safety, Target
+from reconciler.config.targets import Safety, Target
 from reconciler.core.model import Schedule, Source, schedule_from_json
-from reconciler.plan.planner import Plan, make_plan
+from reconciler.plan.changes import Plan
+from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RemoteSchedule
 from tests.support.clock import NOW
 

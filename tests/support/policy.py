@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.load import Target
+from reconciler.config.targets import Target
 from reconciler.core.model import Schedule, Source, schedule_from_json
 from reconciler.policy.settings import Policies
 
