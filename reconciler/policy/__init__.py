@@ -11,3 +11,10 @@ fields), checked over the fire times in each audience zone.
 The policy stage sits below config: a rule is a function of schedules, zones and
 its own settings, and config reads `policies:` through the rules' parsers.
 """
+
+__all__: list[str] = []
+
+from reconciler._compat import forward
+
+# The names of the old flat module of this name, for one release (with a DeprecationWarning).
+__getattr__ = forward(__name__)

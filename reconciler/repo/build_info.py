@@ -13,6 +13,8 @@ import re
 import subprocess
 from pathlib import Path
 
+__all__ = ["ACTION_REPOSITORY", "git_head", "source_commit"]
+
 #: The GitHub repository of the reconciler action (action.yml at its root).
 ACTION_REPOSITORY = "engagelab/schedule-reconciler"
 _SHA = re.compile(r"[0-9a-f]{40}")

@@ -30,9 +30,19 @@ import yaml
 
 from reconciler.core.diagnostics import one_line
 from reconciler.core.model import Schedule, schedule_from_json
-from reconciler.desired.validate import name_problem
+from reconciler.desired.names import name_problem
 from reconciler.documents.compose import plain_is_string
 from reconciler.errors import ReconcilerError
+
+__all__ = [
+    "MAX_FILE_NAME",
+    "SCHEMA_FILE",
+    "Dumper",
+    "file_name",
+    "plan_files",
+    "render_file",
+    "write_files",
+]
 
 SCHEMA_FILE = Path("schemas") / "schedule.schema.json"
 _QUOTED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|\d+")
@@ -64,16 +74,6 @@ def _list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
 
 Dumper.add_representer(str, _str)
 Dumper.add_representer(list, _list)
-
-
-def default_dir(pattern: str) -> str:
-    """The fixed leading directory of the `schedules:` glob ("schedules.d/**/*.yaml" -> "schedules.d")."""
-    parts = []
-    for part in Path(pattern).parts[:-1]:
-        if any(c in part for c in "*?["):
-            break
-        parts.append(part)
-    return os.path.join(*parts) if parts else "."
 
 
 #: Bytes of a file name: 255 on ext4, APFS, NTFS (in UTF-16 units there, fewer bytes).

@@ -15,9 +15,11 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from reconciler import __version__
+from reconciler._version import __version__
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.repo.build_info import ACTION_REPOSITORY, source_commit
+
+__all__ = ["LOCAL_ACTION", "WORKFLOWS", "action_reference", "files", "render", "sample", "write"]
 
 WORKFLOWS = (
     "reconciler-pr.yml",
