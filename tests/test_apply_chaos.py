@@ -80,7 +80,7 @@ async def chaos_run(seed: int, *, claimed: bool = False) -> tuple[int, int]:
     """Applies needed to converge, and look-ups after ambiguous creates (proof the faults bit).
 
     `claimed`: creates go through the claim protocol, as `reconciler apply` sends them
-    (parked POST, settling round, promoting PUT: see reconciler/api/_claim.py).
+    (parked POST, settling round, promoting PUT: see reconciler/remote/engagelab/_claim.py).
     """
     existing, desired = scenario()
     app = create_app(Settings(now=NOW, seed=seed))

@@ -3,7 +3,7 @@
 Against the served emulator (a real HTTP server on 127.0.0.1) and against
 `endpoint: local` (two processes on one .reconciler/local.db), several rounds of
 creates, updates, replaces and deletes; after each round the app holds every desired
-name exactly once, with its real (not parked) body. See reconciler/api/_claim.py.
+name exactly once, with its real (not parked) body. See reconciler/remote/engagelab/_claim.py.
 
 The two operators answer their confirmation together once both are asked, so both plan
 before either writes and every create is contended: the race is certain, not left to

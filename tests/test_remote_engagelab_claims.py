@@ -1,4 +1,4 @@
-"""Claimed creates (reconciler/api/_claim.py): the oldest schedule of a name wins, every time.
+"""Claimed creates (reconciler/remote/engagelab/_claim.py): the oldest schedule of a name wins, every time.
 
 Two clients create the same names at once against one emulator, in-process, with
 and without faults; the verdicts of a round from hand-made reads; the parked body.

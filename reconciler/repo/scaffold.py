@@ -1,7 +1,7 @@
 """Scaffold: the files of a new schedules repository, as `reconciler init` writes them.
 
 The repository it makes validates and plans on the embedded emulator at once,
-and carries the four workflows (rendered from reconciler/templates, the same
+and carries the four workflows (rendered from reconciler/repo/templates, the same
 templates this repository's own reconciler-*.yml come from) pinned to the
 reconciler action at the commit the installed tool was built from, with the
 version in a comment: `uses: OWNER/REPO@<40-hex sha> # vX.Y.Z`. Nothing is
