@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,15 @@ def test_the_measure_counts_a_long_function(tmp_path: Path) -> None:
 def test_no_module_is_too_long(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MODULE_LIMIT, f"{path.name} has {lines} lines; split it by concept"
+
+
+def test_the_wheel_carries_every_package() -> None:
+    setuptools = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"][
+        "setuptools"
+    ]
+    packages = {dotted(path) for path in PACKAGE.rglob("__init__.py")}
+    missing = packages - set(setuptools["packages"])
+    assert not missing, f"add {sorted(missing)} to [tool.setuptools] packages in pyproject.toml"
 
 
 def test_no_module_outside_a_subpackage_but_the_roots_own() -> None:

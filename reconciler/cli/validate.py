@@ -23,6 +23,15 @@ def _validation(target: Target, desired_of: Callable[[Target], Desired]) -> Vali
         return Validation(None, str(err))
 
 
+def _echo(name: str, result: Validation, fmt: str, several: bool) -> None:
+    if several:
+        click.echo(f"== target {name}")
+    if result.error is not None and fmt == "text":
+        click.echo(f"error: {result.error}", err=True)  # the text view leaves errors to stderr
+    else:
+        click.echo(FORMATS.render(result, fmt), nl=False)
+
+
 @click.command()
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS.names), default="text", show_default=True
@@ -40,16 +49,11 @@ def validate(state: State, fmt: str) -> None:
     targets = state.targets()
     desired_of = desired_reader(now(), load_desired)
     results = {t.name: _validation(t, desired_of) for t in targets}
-    several = len(targets) > 1
-    if several and fmt == "json":
+    if len(targets) > 1 and fmt == "json":  # one object, the reports by target
         reports = {name: result.report() for name, result in results.items()}
         click.echo(json.dumps(reports, indent=2, ensure_ascii=False))
-    for name, result in results.items() if not (several and fmt == "json") else ():
-        if several:
-            click.echo(f"== target {name}")
-        if result.error is not None and fmt == "text":
-            click.echo(f"error: {result.error}", err=True)  # the text view leaves errors to stderr
-        else:
-            click.echo(FORMATS.render(result, fmt), nl=False)
+    else:
+        for name, result in results.items():
+            _echo(name, result, fmt, several=len(targets) > 1)
     if not all(result.valid for result in results.values()):
         raise SystemExit(1)
