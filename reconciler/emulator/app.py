@@ -34,23 +34,7 @@ from reconciler.emulator.rules import Checked, Rules, audience_is_empty, parse_t
 from reconciler.emulator.settings import AppCredentials, Settings
 from reconciler.emulator.store import Advance, NewRun, Store, Stored
 
-__all__ = [
-    "CATCH_UP_CAP",
-    "NO_TARGET_RUN",
-    "PAGE_SIZE",
-    "Emulator",
-    "admin_clock",
-    "admin_faults",
-    "admin_reset",
-    "admin_state",
-    "create_app",
-    "create_schedule",
-    "delete_schedule",
-    "get_msg_ids",
-    "get_schedule",
-    "list_schedules",
-    "update_schedule",
-]
+__all__ = ["CATCH_UP_CAP", "NO_TARGET_RUN", "PAGE_SIZE", "Emulator", "create_app"]
 
 logger = logging.getLogger("reconciler.emulator")
 
