@@ -20,8 +20,8 @@ STAMP = Path("reconciler") / "_build.py"
 
 
 def _build_info() -> object:
-    """reconciler/build_info.py, loaded by path: the package is not importable while it builds."""
-    path = Path(__file__).resolve().parent / "reconciler" / "build_info.py"
+    """reconciler/repo/build_info.py, loaded by path: the package is not importable while it builds."""
+    path = Path(__file__).resolve().parent / "reconciler" / "repo" / "build_info.py"
     spec = importlib.util.spec_from_file_location("_reconciler_build_info", path)
     assert spec is not None
     assert spec.loader is not None

@@ -7,7 +7,7 @@ default), writes a repo of 1000 schedule files pointing at it, and measures:
   apply` runs it: plan (list the empty app), 1000 creates, verify (list the
   1000 again), against a lower bound. A create is a parked POST, a share of a
   claim round (page 1, then pages 20..1, one after another) and the promoting
-  PUT (reconciler/api/_claim.py), one after the other: the round waits for the
+  PUT (reconciler/remote/engagelab/_claim.py), one after the other: the round waits for the
   POSTs, the PUTs for the round. So the bound is the sum of the phases, each at
   its own floor: 1 round trip (plan) + max(ceil(1000 / concurrency) round trips,
   1000 / rate_limit) (POSTs) + 21 round trips (the round) + the same again
@@ -38,10 +38,11 @@ from pathlib import Path
 import httpx
 from bench_list import KEY, NOW, SECRET, emulator, reconciler_command, write_repo
 
-from reconciler.apply import apply_plan
-from reconciler.config import load_config
-from reconciler.manager import compute_plan, open_client
-from reconciler.validate import read_desired
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.manager import compute_plan
+from reconciler.config.load import load_config
+from reconciler.desired.read import read_desired
+from reconciler.remote.registry import open_provider
 
 TARGET_RATIO = 1.3
 PAGE_SIZE = 50
@@ -51,7 +52,7 @@ async def apply_in_process(root: Path) -> tuple[float, float, float, int, int]:
     target = load_config(None, root).target()
     now = datetime.fromisoformat(NOW)
     desired = read_desired(target, now)
-    async with open_client(target, now) as client:
+    async with open_provider(target, now) as client:
         started = time.perf_counter()
         plan = await compute_plan(target, client, desired, now)
         planned = time.perf_counter()

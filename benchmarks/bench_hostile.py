@@ -51,11 +51,11 @@ BOMB = (
 
 # The child runs the real command; the unbounded variant first swaps the loader's
 # composer for the one this project had before the bounds.
-BOUNDED = "import sys; from reconciler.cli import main; sys.argv[0] = 'reconciler'; main()"
+BOUNDED = "import sys; from reconciler.cli.group import main; sys.argv[0] = 'reconciler'; main()"
 UNBOUNDED = (
-    "import sys; sys.path.insert(0, {here!r}); import unbounded_yaml, reconciler.load; "
-    "reconciler.load.compose_documents = unbounded_yaml.compose_documents; "
-    "from reconciler.cli import main; sys.argv[0] = 'reconciler'; main()"
+    "import sys; sys.path.insert(0, {here!r}); import unbounded_yaml, reconciler.documents.load; "
+    "reconciler.documents.load.compose_documents = unbounded_yaml.compose_documents; "
+    "from reconciler.cli.group import main; sys.argv[0] = 'reconciler'; main()"
 )
 
 

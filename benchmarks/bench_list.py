@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 import yaml
 
-from reconciler.api import ScheduleClient
+from reconciler.remote.engagelab import ScheduleClient
 
 KEY, SECRET = "demo_app_key", "demo_master_secret"
 NOW = "2030-01-01T00:00:00+00:00"
@@ -72,7 +72,7 @@ def reconciler_command() -> list[str]:
     found = shutil.which("reconciler")
     if found:
         return [found]
-    return [sys.executable, "-c", "from reconciler.cli import main; main()"]
+    return [sys.executable, "-c", "from reconciler.cli.group import main; main()"]
 
 
 @contextmanager

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.api import RemoteSchedule
-from reconciler.config import Target
-from reconciler.model import schedule_from_json
-from reconciler.plan import make_plan
-from reconciler.render import render_json, render_text
+from reconciler.config.targets import Target
+from reconciler.core.model import schedule_from_json
+from reconciler.plan.planner import make_plan
+from reconciler.remote.engagelab import RemoteSchedule
+from reconciler.views.plan import render_json, render_text
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 COUNT = 1000

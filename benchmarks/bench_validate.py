@@ -139,7 +139,7 @@ def command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("reconciler")
-    return [found] if found else [sys.executable, "-m", "reconciler.cli"]
+    return [found] if found else [sys.executable, "-m", "reconciler"]
 
 
 def run_once(argv: list[str], cwd: Path) -> tuple[float, float, str]:

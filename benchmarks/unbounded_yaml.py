@@ -1,7 +1,7 @@
 """The YAML loader as it was before the bounds, for bench_hostile.py's comparison only.
 
 libyaml's composer (recursive, in C) and a recursive construction of the same values
-and positions as reconciler.compose; no limits. Never use it on input you do not trust.
+and positions as reconciler.documents.compose; no limits. Never use it on input you do not trust.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.pointer import escape
+from reconciler.core.pointer import escape
 
 _STR = "tag:yaml.org,2002:str"
 

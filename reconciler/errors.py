@@ -3,7 +3,7 @@
     ReconcilerError                  root: the CLI prints str(err) and exits 1
     ├── ConfigError                  reconciler.yaml is missing a piece or wrong
     ├── SourceError                  the schedule files cannot be read or are invalid
-    ├── ApiError                     (reconciler.api.errors) the remote refused or failed
+    ├── ApiError                     (reconciler.remote.engagelab.errors) the remote refused or failed
     ├── PlanRefused                  a safety guard or a conflict stops the plan
     ├── StalePlan                    a saved plan or checksum no longer matches the remote
     └── CiError                      (reconciler.ci.errors) a CI step: GitHubError, EventError, …
@@ -13,6 +13,8 @@ and never carry a credential.
 """
 
 from __future__ import annotations
+
+__all__ = ["ConfigError", "PlanRefused", "ReconcilerError", "SourceError", "StalePlan"]
 
 
 class ReconcilerError(Exception):

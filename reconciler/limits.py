@@ -8,6 +8,20 @@ so that the loader, the API client and the README agree.
 
 from __future__ import annotations
 
+__all__ = [
+    "LIST_WINDOW",
+    "MAX_ALIAS_VALUES",
+    "MAX_ANSWER_BYTES",
+    "MAX_ARTIFACT_BYTES",
+    "MAX_ARTIFACT_MEMBERS",
+    "MAX_ARTIFACT_MEMBER_BYTES",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_LISTED",
+    "MAX_SCHEDULE_BYTES",
+    "REQUEST_TIMEOUT",
+]
+
 #: Lists and mappings inside one another, a whole schedule counted (its top
 #: mapping is level 1): deeper than any real push payload (about 8), far below
 #: what Python's recursion or libyaml's C composer survive.

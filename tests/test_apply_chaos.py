@@ -27,14 +27,14 @@ import httpx
 import pytest
 import yaml
 
-from reconciler.api import RemoteSchedule, RetryPolicy
-from reconciler.apply import apply_plan
-from reconciler.config import Safety, Target
+from reconciler.apply.executor import apply_plan
+from reconciler.config.targets import Safety, Target
+from reconciler.core.model import Schedule, schedule_from_json
 from reconciler.emulator import DEMO_APP, Settings, create_app
 from reconciler.emulator.server import serve_in_thread
 from reconciler.emulator.transport import EmulatorTransport
-from reconciler.model import Schedule, schedule_from_json
-from reconciler.plan import make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.remote.engagelab import RemoteSchedule, RetryPolicy
 from tests.support.api import client_for
 from tests.support.clock import NOW, NOW_ISO
 from tests.support.hostile import listing
@@ -80,7 +80,7 @@ async def chaos_run(seed: int, *, claimed: bool = False) -> tuple[int, int]:
     """Applies needed to converge, and look-ups after ambiguous creates (proof the faults bit).
 
     `claimed`: creates go through the claim protocol, as `reconciler apply` sends them
-    (parked POST, settling round, promoting PUT: see reconciler/api/_claim.py).
+    (parked POST, settling round, promoting PUT: see reconciler/remote/engagelab/_claim.py).
     """
     existing, desired = scenario()
     app = create_app(Settings(now=NOW, seed=seed))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.model import canonical
+from reconciler.core.model import canonical
 from tests.support.cli import applied, by_name, doc, run, write
 
 EVERY_KIND: list[dict[str, Any]] = [

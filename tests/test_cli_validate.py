@@ -15,10 +15,10 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import main
-from reconciler.config import load_config
-from reconciler.load import load_schedules
-from reconciler.validate import validate
+from reconciler.cli.group import main
+from reconciler.config.load import load_config
+from reconciler.desired.validate import validate
+from reconciler.documents.load import load_schedules
 from tests.support.clock import NOW, NOW_ISO
 from tests.support.documents import single
 from tests.support.wording import assert_lines_ours, assert_ours

@@ -3,7 +3,7 @@
 Against the served emulator (a real HTTP server on 127.0.0.1) and against
 `endpoint: local` (two processes on one .reconciler/local.db), several rounds of
 creates, updates, replaces and deletes; after each round the app holds every desired
-name exactly once, with its real (not parked) body. See reconciler/api/_claim.py.
+name exactly once, with its real (not parked) body. See reconciler/remote/engagelab/_claim.py.
 
 The two operators answer their confirmation together once both are asked, so both plan
 before either writes and every create is contended: the race is certain, not left to
@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import RemoteSchedule
+from reconciler.core.model import canonical
 from reconciler.emulator import Settings
 from reconciler.emulator.server import serve_in_thread
-from reconciler.model import canonical
+from reconciler.remote.engagelab import RemoteSchedule
 from tests.support.cli import remote
 from tests.support.clock import NOW
 from tests.support.hostile import listing, run_capped, schedule, start_cli, write_repo

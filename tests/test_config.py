@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import Config, Safety, Target, load_config
+from reconciler.config.load import load_config
+from reconciler.config.targets import Config, Safety, Target
 from reconciler.errors import ConfigError, ReconcilerError
 from tests.support.wording import assert_ours
 

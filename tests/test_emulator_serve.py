@@ -23,13 +23,13 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli import main
+from reconciler.cli.group import main
 from reconciler.emulator import Settings
 from reconciler.emulator.server import serve_in_thread
 from tests.support.clock import NOW, NOW_ISO
 
 FIXTURES = Path(__file__).parent / "fixtures" / "emulator"
-LAUNCH = "from reconciler.cli import main; main()"
+LAUNCH = "from reconciler.cli.group import main; main()"
 
 
 def _lines(stream: IO[str]) -> queue.Queue[str]:

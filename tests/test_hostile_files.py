@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler.compose import compose_documents
-from reconciler.load import load_schedules, parse_documents
+from reconciler.documents.compose import compose_documents
+from reconciler.documents.load import load_schedules, parse_documents
 from tests.support.cli import doc, run, write
 from tests.support.hostile import Outcome, assert_one_line_error, run_capped
 
@@ -216,7 +216,7 @@ def test_a_file_over_max_file_bytes_is_refused_unread(repo: Path) -> None:
 
 
 def test_max_file_bytes_and_request_timeout_may_be_set_per_target(repo: Path) -> None:
-    from reconciler.config import load_config
+    from reconciler.config.load import load_config
 
     (repo / "reconciler.yaml").write_text(
         "request_timeout: 5\nmax_file_bytes: 2000\n"

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import RetryPolicy, ScheduleClient
-from reconciler.api._json import TOO_DEEP, depth_of, parse_json
 from reconciler.emulator import DEMO_APP, Settings
 from reconciler.emulator.server import serve_in_thread
 from reconciler.limits import MAX_ANSWER_BYTES
+from reconciler.remote.engagelab import RetryPolicy, ScheduleClient
+from reconciler.remote.engagelab._json import TOO_DEEP, depth_of, parse_json
 from tests.support.cli import doc, remote, run, write
 from tests.support.clock import NOW
 from tests.support.hostile import (

@@ -48,7 +48,7 @@ def imported_test_modules(source: str) -> list[str]:
         ("def f():\n    from tests.test_plan import desired\n", ["tests.test_plan"]),
         ("from tests.support.plan import desired\n", []),
         ("from tests import support\nimport pytest\n", []),
-        ("from reconciler.plan import make_plan\n", []),
+        ("from reconciler.plan.planner import make_plan\n", []),
     ],
 )
 def test_the_import_check_sees_every_spelling(source: str, expected: list[str]) -> None:

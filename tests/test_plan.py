@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import RemoteSchedule
 from reconciler.errors import PlanRefused
-from reconciler.plan import ABSENT, Plan, make_plan
+from reconciler.plan.changes import ABSENT, Plan
+from reconciler.plan.planner import make_plan
+from reconciler.remote.engagelab import RemoteSchedule
 from tests.support.clock import NOW
 from tests.support.plan import body, desired, periodical, plan_of, remote, target
 

@@ -16,13 +16,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.api import RetryPolicy
-from reconciler.apply import apply_plan
-from reconciler.config import Target
+from reconciler.apply.executor import apply_plan
+from reconciler.config.targets import Target
+from reconciler.desired.read import validate_target
 from reconciler.emulator import Settings, create_app
-from reconciler.importer import Dumper
-from reconciler.plan import Plan, make_plan
-from reconciler.validate import validate_target
+from reconciler.plan.changes import Plan
+from reconciler.plan.planner import make_plan
+from reconciler.remote.engagelab import RetryPolicy
+from reconciler.repo.importer import Dumper
 from tests.support.api import client_for
 from tests.support.clock import NOW
 

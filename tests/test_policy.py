@@ -13,12 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.config import load_config
+from reconciler.config.load import load_config
+from reconciler.core.model import Schedule
+from reconciler.core.timing import wall_times, zone
 from reconciler.errors import ConfigError
-from reconciler.model import Schedule
-from reconciler.policy import Policies, Violation, evaluate, merge_policies
-from reconciler.policy_rules import when
-from reconciler.timing import wall_times, zone
+from reconciler.policy.engine import when
+from reconciler.policy.evaluation import evaluate
+from reconciler.policy.rules import RULES, schema_names
+from reconciler.policy.settings import Policies, merge_policies
+from reconciler.policy.violation import Violation
 from tests.support.cli import config, doc, run, write
 from tests.support.clock import NOW
 from tests.support.policy import periodical, schedule, single, target
@@ -556,3 +559,20 @@ def test_bad_policies_are_one_clear_config_error(
         load_config(None, tmp_path)
     assert str(raised.value).startswith("reconciler.yaml:")
     assert "\n" not in str(raised.value)
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+
+def test_every_rule_has_its_schema_fragment_and_every_fragment_its_rule() -> None:
+    fragments = [name for name in schema_names() if name not in ("horizon_days", "audience_zones")]
+    assert list(RULES) == fragments
+
+
+def test_a_rules_settings_are_read_by_the_rule_itself_and_reachable_by_name() -> None:
+    policies = Policies.from_json({"quiet_hours": QUIET, "require": {"paths": ["/a"]}})
+    assert [name for name, _ in policies.rules] == ["quiet_hours", "require"]
+    assert policies.quiet_hours.label == "22:00-08:00"
+    assert policies.max_per_audience is None
+    with pytest.raises(AttributeError):
+        _ = policies.no_such_rule

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from reconciler.ci.proof import PLAN_WORKFLOW
-from reconciler.scaffold import LOCAL_ACTION, WORKFLOWS, files, render
+from reconciler.repo.scaffold import LOCAL_ACTION, WORKFLOWS, files, render
 from tests.support.clock import NOW
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,7 @@ def test_jobs_with_credentials_write_nothing_and_nothing_is_granted_by_default(n
 def test_this_repository_runs_the_workflows_init_writes(workflow: str) -> None:
     here = (ROOT / ".github" / "workflows" / workflow).read_text(encoding="utf-8")
     assert here == render(f"workflows/{workflow}", LOCAL_ACTION), (
-        f"{workflow} differs from reconciler/templates/workflows/{workflow}: "
+        f"{workflow} differs from reconciler/repo/templates/workflows/{workflow}: "
         "regenerate it from the template"
     )
 

@@ -1,16 +1,16 @@
 """CI: the pull-request plan, the merge check and drift issues, over the GitHub REST API.
 
-The workflows (`reconciler init` writes them; templates in reconciler/templates)
-are a line or two per step; the logic is here, where tests reach it:
+The workflows (`reconciler init` writes them; templates in reconciler/repo/templates)
+are a line or two per step (the `reconciler ci` commands, in reconciler/cli/ci.py); the
+logic is here, where tests reach it:
 
     actions.py   the Actions runtime: the event payload, step outputs, the job summary
     github.py    a small GitHub REST client over httpx (GitHubError, never an httpx error)
     markers.py   the hidden first-line markers that find our comments and issues
-    review.py    pull requests: collect the files, plan them with main's connection, comment
+    pull_request.py  pull requests: collect the files, plan them with main's connection, comment
     merge.py     on merge: newest wins, apply only the reviewed plan, report a refusal
     proof.py     on merge: the plan comment is what its plan run posted, untouched since
     drift.py     the drift check and its one issue per target
-    cli.py       the `reconciler ci` commands
 
 Errors:
 
@@ -21,3 +21,5 @@ Errors:
         ├── UntrustedPlanComment  a plan comment that its plan run did not post as it is
         └── EventError            the Actions environment or event payload is missing or wrong
 """
+
+__all__: list[str] = []

@@ -16,6 +16,8 @@ from typing import Any
 
 from reconciler.ci.errors import EventError
 
+__all__ = ["Env", "dig", "environ", "event", "need", "set_output", "summary"]
+
 Env = Mapping[str, str]
 
 

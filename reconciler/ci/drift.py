@@ -29,8 +29,18 @@ from typing import Any
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import DRIFT, NO_CHECKSUM, Marker, find, with_marker
-from reconciler.config import Target
+from reconciler.config.targets import Target
 from reconciler.errors import ReconcilerError
+
+__all__ = [
+    "LABEL",
+    "STATES",
+    "DriftReport",
+    "check_drift",
+    "read_reports",
+    "sync_issues",
+    "write_report",
+]
 
 LABEL = "drift"
 STATES = ("clean", "drift", "refused", "error")
@@ -51,8 +61,8 @@ class DriftReport:
 
 async def check_drift(target: Target, now: datetime) -> DriftReport:
     """Plan `target` and classify what the plan says."""
-    from reconciler.manager import plan_target
-    from reconciler.render import render_markdown, summary_line
+    from reconciler.apply.manager import plan_target
+    from reconciler.views.plan import render_markdown, summary_line
 
     try:
         plan = await plan_target(target, now)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from reconciler.errors import ReconcilerError
 
+__all__ = ["CiError", "EventError", "GitHubError", "TooLargeError", "UntrustedPlanComment"]
+
 
 class CiError(ReconcilerError):
     """A CI step cannot go on."""

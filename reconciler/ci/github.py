@@ -32,9 +32,19 @@ from tenacity import (
     wait_exponential,
 )
 
-from reconciler import __version__
+from reconciler._version import __version__
 from reconciler.ci.actions import Env, need
 from reconciler.ci.errors import GitHubError, TooLargeError
+
+__all__ = [
+    "ATTEMPTS",
+    "DEFAULT_API",
+    "MAX_PAGES",
+    "PER_PAGE",
+    "TIMEOUT",
+    "GitHub",
+    "transport_factory",
+]
 
 DEFAULT_API = "https://api.github.com"
 MAX_PAGES = 50

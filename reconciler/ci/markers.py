@@ -21,6 +21,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = [
+    "BOT_LOGIN",
+    "DRIFT",
+    "NO_CHECKSUM",
+    "PLAN",
+    "TARGET_NAME",
+    "Marker",
+    "by_bot",
+    "find",
+    "parse",
+    "with_marker",
+]
+
 BOT_LOGIN = "github-actions[bot]"
 PLAN = "reconciler-plan"
 DRIFT = "reconciler-drift"

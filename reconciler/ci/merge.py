@@ -28,15 +28,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply import Outcome
+from reconciler.apply.executor import Outcome
 from reconciler.ci.actions import Env, dig, event, need
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import PLAN, find
 from reconciler.ci.proof import check_plan_comment
-from reconciler.config import Target
+from reconciler.config.targets import Target
 from reconciler.errors import PlanRefused, ReconcilerError, StalePlan
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
+
+__all__ = [
+    "ISSUE_LABEL",
+    "Request",
+    "Result",
+    "apply_merged",
+    "refusal_markdown",
+    "report_refusals",
+    "write_refusal",
+]
 
 ISSUE_LABEL = "reconciler"
 
@@ -125,7 +135,7 @@ def _reviewed_checksum(
 
 
 def refusal_markdown(target: str, request: Request, reason: str, plan: Plan | None) -> str:
-    from reconciler.render import render_markdown
+    from reconciler.views.plan import render_markdown
 
     lines = [
         f"### reconciler apply refused for `{target}` at {request.sha[:12]}",
@@ -163,8 +173,8 @@ def _refused(
 async def _sync(
     target: Target, now: datetime, options: Any, request: Request, pr: int | None
 ) -> Result:
-    from reconciler.manager import sync
-    from reconciler.render import summary_line
+    from reconciler.apply.manager import sync
+    from reconciler.views.plan import summary_line
 
     hooks = _Recorder()
     try:
@@ -192,7 +202,7 @@ async def _sync(
 
 async def apply_merged(gh: GitHub, target: Target, request: Request, now: datetime) -> Result:
     """The apply job for one target (see the module docstring)."""
-    from reconciler.manager import SyncOptions, plan_target
+    from reconciler.apply.manager import SyncOptions, plan_target
 
     if request.ref != f"refs/heads/{request.default_branch}":
         return Result(

@@ -42,6 +42,8 @@ from reconciler.limits import (
     MAX_ARTIFACT_MEMBERS,
 )
 
+__all__ = ["AGAIN", "PLAN_WORKFLOW", "check_plan_comment", "read_zip"]
+
 PLAN_WORKFLOW = ".github/workflows/reconciler-plan.yml"
 AGAIN = "refusing; re-run the plan or approve a checksum through workflow_dispatch"
 #: What a zip that is not one, or not one we read, raises in zipfile.
@@ -189,7 +191,7 @@ def read_zip(
 
 
 def _as_posted(comment: dict[str, Any], marker: Marker, files: dict[str, bytes]) -> None:
-    from reconciler.ci.review import plan_entry
+    from reconciler.ci.pull_request import plan_entry
 
     target, run = marker.target, marker.run
     try:

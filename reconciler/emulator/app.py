@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from reconciler.emulator import errors
@@ -29,9 +29,12 @@ from reconciler.emulator.errors import Refusal
 from reconciler.emulator.faults import FaultInjector, FaultSpecError
 from reconciler.emulator.firing import Intelligent, Timeline
 from reconciler.emulator.middleware import APP_KEY, NOW_KEY, EmulatorMiddleware
+from reconciler.emulator.responses import ApiJSON, on_http_exception, on_refusal
 from reconciler.emulator.rules import Checked, Rules, audience_is_empty, parse_trigger
 from reconciler.emulator.settings import AppCredentials, Settings
 from reconciler.emulator.store import Advance, NewRun, Store, Stored
+
+__all__ = ["CATCH_UP_CAP", "NO_TARGET_RUN", "PAGE_SIZE", "Emulator", "create_app"]
 
 logger = logging.getLogger("reconciler.emulator")
 
@@ -39,10 +42,6 @@ PAGE_SIZE = 50
 # A schedule that slept through years of fire times records at most this many at once.
 CATCH_UP_CAP = 10_000
 NO_TARGET_RUN = (1011, "Cannot find sending target")
-
-
-class ApiJSON(JSONResponse):
-    media_type = "application/json; charset=utf-8"
 
 
 def _zone(app: AppCredentials) -> tzinfo:
@@ -395,27 +394,6 @@ async def admin_faults(request: Request) -> Response:
     except FaultSpecError as err:
         return _admin_error(str(err))
     return ApiJSON(emu.injector.describe())
-
-
-# Errors -----------------------------------------------------------------------------------
-
-
-async def on_refusal(request: Request, exc: Exception) -> Response:
-    refusal = cast(Refusal, exc)
-    return ApiJSON(refusal.payload(), status_code=refusal.status)
-
-
-async def on_http_exception(request: Request, exc: Exception) -> Response:
-    http = cast(HTTPException, exc)
-    code = errors.NOT_FOUND if http.status_code == 404 else errors.INVALID
-    message = f"no such endpoint: {request.method} {request.url.path}"
-    if http.status_code == 405:
-        message = f"method {request.method} is not allowed on {request.url.path}"
-    return ApiJSON(
-        {"error": {"code": code, "message": message}},
-        status_code=http.status_code,
-        headers=http.headers,
-    )
 
 
 def _both(path: str, endpoint: Any, methods: list[str]) -> list[BaseRoute]:

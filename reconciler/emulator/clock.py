@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from reconciler.emulator.store import Store
 
+__all__ = ["ENV_NOW", "EPOCH", "Clock", "from_ms", "initial_now", "parse_instant", "to_ms"]
+
 ENV_NOW = "RECONCILER_NOW"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "AUTH_FAILED",
+    "INTERNAL",
+    "INVALID",
+    "NOT_FOUND",
+    "NO_TARGET",
+    "PUSH_INVALID",
+    "RATE_LIMITED",
+    "RETRY_LATER",
+    "STATUS",
+    "TIME_INVALID",
+    "ConnectionCut",
+    "Refusal",
+]
+
 # The documented error codes and the HTTP status each travels with.
 INVALID = 28100
 AUTH_FAILED = 28101

@@ -19,6 +19,21 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+__all__ = [
+    "NO_FAULT",
+    "SPEC_HELP",
+    "Decision",
+    "DropAfterCommit",
+    "ErrorRate",
+    "Fault",
+    "FaultInjector",
+    "FaultSpecError",
+    "Latency",
+    "Throttled",
+    "parse_fault",
+    "parse_faults",
+]
+
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _LATENCY_RE = re.compile(rf"latency={_NUMBER}(?:,jitter={_NUMBER})?\Z")
 _ERROR_RE = re.compile(rf"error=(500|503|429):{_NUMBER}\Z")

@@ -13,6 +13,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 
+__all__ = [
+    "EARLIEST_ZONE",
+    "LATEST_ZONE",
+    "Intelligent",
+    "Periodical",
+    "Single",
+    "Timeline",
+    "Trigger",
+    "Unit",
+    "add_year",
+    "at",
+    "kind_of",
+    "local_fires",
+    "zone_type_of",
+]
+
 EARLIEST_ZONE = timezone(timedelta(hours=14))
 LATEST_ZONE = timezone(timedelta(hours=-12))
 

@@ -20,6 +20,15 @@ from reconciler.emulator.errors import ConnectionCut
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
 
+__all__ = [
+    "APP_KEY",
+    "DOCUMENTED_RATE_LIMIT",
+    "INJECTED",
+    "NOW_KEY",
+    "EmulatorMiddleware",
+    "send_json",
+]
+
 logger = logging.getLogger("reconciler.emulator")
 
 # Keys under which the pipeline hands the authenticated app and the clock to the handlers.

@@ -33,6 +33,28 @@ from reconciler.emulator.firing import (
     zone_type_of,
 )
 
+__all__ = [
+    "CLOCK_RE",
+    "DATETIME_RE",
+    "FIELDS",
+    "KINDS",
+    "LENIENT_NAME_RE",
+    "NAME_MAX_BYTES",
+    "NAME_RE",
+    "PERIODICAL_KEYS",
+    "WEEKDAYS",
+    "Checked",
+    "Rules",
+    "audience_is_empty",
+    "bad_time",
+    "check_times",
+    "deep_merge",
+    "invalid",
+    "parse_clock",
+    "parse_datetime",
+    "parse_trigger",
+]
+
 FIELDS = ("name", "enabled", "trigger", "push")
 KINDS = ("single", "periodical", "intelligent")
 DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\Z", re.ASCII)

@@ -18,6 +18,8 @@ from reconciler.emulator.app import create_app
 from reconciler.emulator.errors import ConnectionCut
 from reconciler.emulator.settings import Settings
 
+__all__ = ["EmulatorServer", "base_url", "bind", "make_server", "serve_in_thread"]
+
 
 class _QuietCuts(logging.Filter):
     """Drop uvicorn's traceback for a simulated cut: it is the fault working, not a crash."""

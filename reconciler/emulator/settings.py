@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+__all__ = ["DEMO_APP", "AppCredentials", "Settings"]
+
 
 @dataclass(frozen=True)
 class AppCredentials:

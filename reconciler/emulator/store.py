@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["BUSY_TIMEOUT", "MSG_ID_BASE", "SCHEMA", "Advance", "NewRun", "Run", "Store", "Stored"]
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedules (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order

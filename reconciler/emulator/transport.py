@@ -9,6 +9,8 @@ from starlette.types import ASGIApp
 
 from reconciler.emulator.errors import ConnectionCut
 
+__all__ = ["EmulatorTransport"]
+
 
 class EmulatorTransport(httpx.AsyncBaseTransport):
     """Wraps httpx.ASGITransport(app); a drop-after-commit (or any connection cut the app

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from reconciler.api import RetryPolicy, ScheduleClient
 from reconciler.emulator import DEMO_APP, AppCredentials, Settings, create_app
 from reconciler.emulator.transport import EmulatorTransport
+from reconciler.remote.engagelab import RetryPolicy, ScheduleClient
 from tests.support.clock import NOW
 
 DEMO_KEY = DEMO_APP.key

@@ -17,8 +17,8 @@ import pytest
 from click.testing import Result
 
 from reconciler.ci.markers import PLAN, find
-from reconciler.ci.review import collect
-from reconciler.config import load_config
+from reconciler.ci.pull_request import collect
+from reconciler.config.load import load_config
 from tests.support.cli import run, write
 from tests.support.github import (
     FakeGitHub,

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from reconciler.api import RemoteSchedule, ScheduleClient
-from reconciler.cli import main
+from reconciler.cli.group import main
 from reconciler.emulator import Settings, create_app
+from reconciler.remote.engagelab import RemoteSchedule, ScheduleClient
 from tests.support.api import client_for as api_client_for
 from tests.support.clock import NOW_ISO
 

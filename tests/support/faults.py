@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from reconciler.api import RetryPolicy, ScheduleClient
+from reconciler.remote.engagelab import RetryPolicy, ScheduleClient
 from tests.support.api import create_body, plain
 
 FAULT_KINDS = [

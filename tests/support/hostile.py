@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
-from reconciler.api import RemoteSchedule, ScheduleClient
 from reconciler.emulator import DEMO_APP
+from reconciler.remote.engagelab import RemoteSchedule, ScheduleClient
 from tests.support.clock import NOW_ISO
 
 #: The address space a capped CLI run may use: a plan needs about 300 MB of it.

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.api import RemoteSchedule
-from reconciler.config import Safety, Target
-from reconciler.model import Schedule, Source, schedule_from_json
-from reconciler.plan import Plan, make_plan
+from reconciler.config.targets import Safety, Target
+from reconciler.core.model import Schedule, Source, schedule_from_json
+from reconciler.plan.changes import Plan
+from reconciler.plan.planner import make_plan
+from reconciler.remote.engagelab import RemoteSchedule
 from tests.support.clock import NOW
 
 

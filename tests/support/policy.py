@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import Target
-from reconciler.model import Schedule, Source, schedule_from_json
-from reconciler.policy import Policies
+from reconciler.config.targets import Target
+from reconciler.core.model import Schedule, Source, schedule_from_json
+from reconciler.policy.settings import Policies
 
 
 def single(time: str, zone_type: int | None = 1) -> dict[str, Any]:

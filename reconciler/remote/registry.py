@@ -1,0 +1,50 @@
+"""The providers a target may name (`provider:` in reconciler.yaml), and opening one.
+
+How to add a provider (say `acme`):
+
+1. Write `reconciler/remote/acme/`: a client that satisfies
+   `reconciler.remote.protocol.ScheduleProvider` (errors as `ReconcilerError`s),
+   its settings, and a `provider.py` whose `PROVIDER` is a `Provider` (name,
+   default credential variables, `connect`). Import the client inside
+   `connect`, so that `validate` never loads it.
+2. Add `PROVIDER` to `PROVIDERS` below, and `"acme"` to the `provider` enum of a
+   target in `schemas/config.schema.json` (reconciler.yaml is checked against it,
+   so an unknown provider is refused naming the file and line).
+3. Document it in the README's configuration section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from types import MappingProxyType
+
+from reconciler.remote.engagelab.provider import PROVIDER as ENGAGELAB
+from reconciler.remote.protocol import Provider, ScheduleProvider, TargetLike
+
+__all__ = ["DEFAULT_PROVIDER", "PROVIDERS", "open_provider", "provider_named"]
+
+#: Every provider by its name in reconciler.yaml.
+PROVIDERS: Mapping[str, Provider] = MappingProxyType({p.name: p for p in (ENGAGELAB,)})
+#: What a target without `provider:` uses.
+DEFAULT_PROVIDER = ENGAGELAB.name
+
+
+def provider_named(name: str) -> Provider:
+    """The provider of that name (the config schema admits only known names)."""
+    try:
+        return PROVIDERS[name]
+    except KeyError:
+        known = ", ".join(PROVIDERS)
+        raise ValueError(f"unknown provider {name!r} (known: {known})") from None
+
+
+def open_provider(
+    target: TargetLike, now: datetime
+) -> AbstractAsyncContextManager[ScheduleProvider]:
+    """`async with open_provider(target, now) as remote:` the app of `target`.
+
+    `now` is the planner's clock: the embedded emulator (`endpoint: local`) runs on it.
+    """
+    return provider_named(target.provider).connect(target, now)

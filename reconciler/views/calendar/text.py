@@ -1,0 +1,105 @@
+"""The calendar as text (a terminal), markdown (a comment or a wiki) and JSON (a script)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from itertools import groupby
+from typing import Any
+
+from reconciler.core.audience import describe
+from reconciler.core.fires import Fire
+from reconciler.core.model import WEEKDAYS
+from reconciler.policy.violation import Violation
+from reconciler.views.calendar.model import Calendar, clock_text
+
+__all__ = ["fire_data", "render_json", "render_markdown", "render_text"]
+
+
+def fire_data(fire: Fire) -> dict[str, Any]:
+    source = fire.schedule.source
+    return {
+        "name": fire.schedule.name,
+        "at": fire.at,
+        "zone_type": fire.zone_type,
+        "file": source.file if source else None,
+        "line": source.line if source else None,
+        "audience": fire.schedule.push.get("to"),
+    }
+
+
+def render_json(calendar: Calendar) -> str:
+    """`{"from", "to", "fires": [{"name", "at", "zone_type", "file", "line", "audience"}]}`."""
+    data = {
+        "from": calendar.start.isoformat(),
+        "to": calendar.end.isoformat(),
+        "fires": [fire_data(f) for f in calendar.fires],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _days(calendar: Calendar) -> Iterator[tuple[str, list[Fire]]]:
+    for day, fires in groupby(calendar.fires, key=lambda f: f.wall.date()):
+        yield f"{WEEKDAYS[day.weekday()].title()} {day}", list(fires)
+
+
+def _flags(violations: list[Violation]) -> str:
+    return ", ".join(f"{v.rule} ({v.level})" for v in violations)
+
+
+def _heading(calendar: Calendar) -> str:
+    return (
+        f"{calendar.start:%Y-%m-%d %H:%M} to {calendar.end:%Y-%m-%d %H:%M} "
+        f"({calendar.site_timezone}): {len(calendar.fires)} fire(s)"
+    )
+
+
+def render_text(calendar: Calendar) -> str:
+    """One block per day: time, zone, schedule, audience, and the policies it breaks."""
+    marks = calendar.marks()
+    lines = [
+        f"push calendar for target {calendar.target}: {_heading(calendar)}",
+        f"zone_type 1 times are in {calendar.site_timezone}; device-local (zone_type 2) "
+        "fires at that time on each device's own clock",
+    ]
+    zone_width = max(len(calendar.site_timezone), len("device-local"))
+    name_width = min(40, max((len(f.schedule.name) for f in calendar.fires), default=0))
+    for day, fires in _days(calendar):
+        lines += ["", day]
+        for fire in fires:
+            flags = _flags(marks.get((fire.schedule.name, fire.wall), []))
+            lines.append(
+                f"  {clock_text(fire.wall):<5}  {calendar.zone_label(fire):<{zone_width}}  "
+                f"{fire.schedule.name:<{name_width}}  {describe(fire.schedule.push.get('to'))}"
+                + (f"  ! policy {flags}" if flags else "")
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_markdown(calendar: Calendar) -> str:
+    """A table by day: the day on its first row, then time, zone, schedule, audience, policy."""
+    marks = calendar.marks()
+    lines = [
+        f"### Push calendar for `{calendar.target}`",
+        "",
+        f"{_heading(calendar)}. zone_type 1 times are in {calendar.site_timezone}; "
+        "*device-local* (zone_type 2) fires at that time on each device's own clock.",
+        "",
+        "| day | time | zone | schedule | audience | policy |",
+        "|---|---|---|---|---|---|",
+    ]
+    for day, fires in _days(calendar):
+        for position, fire in enumerate(fires):
+            flags = _flags(marks.get((fire.schedule.name, fire.wall), []))
+            zone = calendar.zone_label(fire)
+            lines.append(
+                f"| {f'**{day}**' if position == 0 else ''} | {clock_text(fire.wall)} "
+                f"| {'*' + zone + '*' if fire.zone_type == 2 else zone} "
+                f"| `{_md(fire.schedule.name)}` | {_md(describe(fire.schedule.push.get('to')))} "
+                f"| {'⚠ ' + _md(flags) if flags else ''} |"
+            )
+    return "\n".join(lines) + "\n"

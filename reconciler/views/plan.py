@@ -1,0 +1,216 @@
+"""The plan view: a plan as text (a terminal, a CI log), markdown (a pull-request comment)
+or JSON (the saved plan).
+
+Each renderer is a function of the plan alone: what is shown is what was
+planned, and the same plan always renders the same way. `FORMATS` lists them
+for `reconciler plan --format` (to add one, see reconciler/views/formats.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from reconciler.plan.changes import ABSENT, Change, FieldChange, Plan
+from reconciler.views.formats import Formats
+from reconciler.views.review import review_section
+
+__all__ = [
+    "FORMATS",
+    "MARKDOWN_LIMIT",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "summary_line",
+]
+
+MARKDOWN_LIMIT = 65_000
+_SYMBOL = {
+    "create": "+",
+    "update": "~",
+    "replace": "-/+",
+    "delete": "-",
+    "noop": "=",
+    "skip": "#",
+    "conflict": "!",
+}
+_COLOUR = {
+    "create": "green",
+    "update": "yellow",
+    "replace": "magenta",
+    "delete": "red",
+    "conflict": "red",
+    "skip": "bright_black",
+    "noop": "bright_black",
+}
+_LABEL = {
+    "create": "to create",
+    "update": "to update",
+    "replace": "to replace",
+    "delete": "to delete",
+    "noop": "unchanged",
+    "skip": "skipped",
+    "conflict": "in conflict",
+}
+
+
+def _value(value: Any) -> str:
+    if value is ABSENT:
+        return "(absent)"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _diff_line(d: FieldChange) -> str:
+    return f"{d.path}: {_value(d.before)} -> {_value(d.after)}"
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary
+    parts = [f"{s[a]} {_LABEL[a]}" for a in ("create", "update", "replace", "delete")]
+    tail = [f"{s[a]} {_LABEL[a]}" for a in ("noop", "skip", "conflict") if s[a] or a == "noop"]
+    return "Plan: " + ", ".join(parts) + "; " + ", ".join(tail) + "."
+
+
+def _headline(change: Change) -> str:
+    ident = f" (id {change.schedule_id})" if change.schedule_id else ""
+    return f"{_SYMBOL[change.action]} {change.action} {change.name}{ident}"
+
+
+def _body_lines(change: Change, *, as_diff: bool = False) -> Iterator[str]:
+    """The lines under a change's headline; `as_diff` marks them for a ```diff block
+    (what goes "- ", what comes "+ ", context "  ")."""
+    context = "  " if as_diff else ""
+    if change.reason:
+        yield context + change.reason
+    if change.source and change.action not in ("noop", "skip"):
+        yield f"{context}from {change.source}"
+    shown = {"create": change.after, "delete": change.before}.get(change.action)
+    if shown is not None:
+        sign = ("+ " if change.action == "create" else "- ") if as_diff else ""
+        yield f"{sign}trigger: {_value(shown.get('trigger'))}"
+        yield f"{sign}push: {_value(shown.get('push'))}"
+    for d in change.diff:
+        if not as_diff:
+            yield _diff_line(d)
+            continue
+        if d.before is not ABSENT:
+            yield f"- {d.path}: {_value(d.before)}"
+        if d.after is not ABSENT:
+            yield f"+ {d.path}: {_value(d.after)}"
+    if change.next_runs:
+        yield context + "next runs: " + ", ".join(change.next_runs)
+
+
+def render_text(plan: Plan, *, colour: bool = False, show_unchanged: bool = False) -> str:
+    """Terraform-like: one block per change with its field diff, a summary, the checksum."""
+    lines = [f"reconciler plan for target {plan.target}", ""]
+    for change in plan.changes:
+        if change.action == "noop" and not show_unchanged:
+            continue
+        head = _headline(change)
+        lines.append(
+            "  " + (click.style(head, fg=_COLOUR[change.action], bold=True) if colour else head)
+        )
+        lines.extend(f"      {line}" for line in _body_lines(change))
+    if len(lines) > 2:
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(
+            ("warning: " if not colour else click.style("warning: ", fg="yellow")) + warning
+        )
+    for problem in plan.problems:
+        lines.append(
+            ("refused: " if not colour else click.style("refused: ", fg="red", bold=True)) + problem
+        )
+    lines.append(summary_line(plan))
+    lines.append(f"Checksum: {plan.checksum}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    """The saved-plan format (README, "The plan"): keys in a fixed order, stable across runs."""
+    return json.dumps(plan.data(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_block(change: Change) -> str:
+    body = "\n".join(_body_lines(change, as_diff=True)).replace("```", "'''")
+    summary = (
+        f"<code>{_SYMBOL[change.action]} {change.action}</code> <b>{_md_escape(change.name)}</b>"
+    )
+    if change.reason and change.action in ("replace", "delete", "skip", "conflict"):
+        summary += f" — {_md_escape(change.reason)}"
+    return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n\n</details>\n"
+
+
+def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """A pull-request comment: marker, summary table, warnings, the review calendar, one
+    <details> per change.
+
+    Stays under `limit` characters: changes that do not fit are counted in a
+    note, never cut in half; the calendar takes only the room the changes leave.
+    """
+    s = plan.summary
+    head = [
+        f"<!-- reconciler-plan target={plan.target} -->",
+        f"### reconciler plan for `{plan.target}`",
+        "",
+        "| create | update | replace | delete | unchanged | skipped | conflict |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['noop']} | {s['skip']} | {s['conflict']} |",
+        "",
+    ]
+    destructive = s["delete"] + s["replace"]
+    if destructive:
+        head += [
+            "> [!WARNING]",
+            f"> This plan **deletes {s['delete']}** and **replaces {s['replace']}** schedule(s). "
+            "A replaced schedule is deleted and created again: its id and its run history change.",
+            "",
+        ]
+    if s["conflict"]:
+        refusal = "; ".join(plan.conflict_reasons())
+        head += ["> [!CAUTION]", f"> {_md_escape(f'Apply refuses until resolved: {refusal}.')}", ""]
+    for problem in plan.problems:
+        head += [f"> [!CAUTION]\n> Refused: {_md_escape(problem)}", ""]
+    if plan.warnings:
+        head += ["<details><summary>Warnings</summary>", ""]
+        head += [f"- {_md_escape(w)}" for w in plan.warnings]
+        head += ["", "</details>", ""]
+    foot = ["", f"{summary_line(plan)} Checksum: `{plan.checksum}`", ""]
+    shown = [c for c in plan.changes if c.action != "noop"]
+    text = "\n".join(head) + "\n"
+    tail = "\n".join(foot)
+    blocks: list[str] = []
+    used = len(text) + len(tail)
+    note_room = 200
+    for index, change in enumerate(shown):
+        block = _md_block(change)
+        if used + len(block) + note_room > limit:
+            left = len(shown) - index
+            blocks.append(
+                f"\n_… {left} more change(s) not shown to stay under GitHub's comment limit; "
+                "run `reconciler plan` for the full plan._\n"
+            )
+            break
+        blocks.append(block)
+        used += len(block)
+    # The review calendar: after the changes in priority, before them on the page.
+    review = review_section(plan, limit - used - note_room)
+    return text + review + "".join(blocks) + tail
+
+
+def _terminal_text(plan: Plan) -> str:
+    """The text a terminal shows, in colour: click drops the colour when it is not a terminal."""
+    return render_text(plan, colour=True)
+
+
+FORMATS = Formats[Plan](
+    "plan", {"text": _terminal_text, "markdown": render_markdown, "json": render_json}
+)
