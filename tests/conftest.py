@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -21,6 +23,29 @@ from tests.support.github import FakeGitHub
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", max_examples=1000)
 settings.load_profile("repeatable")
+
+
+_STARTED: list[float] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _STARTED.append(time.monotonic())
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The end-to-end suite's time (printed here: under -n 2 only this process has a terminal)."""
+    reports = [
+        r
+        for name in ("passed", "failed", "error")
+        for r in terminalreporter.stats.get(name, [])
+        if getattr(r, "when", "") == "call" and "e2e" in getattr(r, "keywords", {})
+    ]
+    if reports and _STARTED:
+        took = time.monotonic() - _STARTED[0]
+        busy = sum(r.duration for r in reports)
+        terminalreporter.write_line(
+            f"e2e: {len(reports)} tests in {took:.0f} s ({busy:.0f} s of test time)"
+        )
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import yaml
 from reconciler.ci.errors import CiError
 from reconciler.ci.markers import PLAN, Marker, parse, with_marker
 from reconciler.ci.proof import read_zip
-from reconciler.ci.pull_request import collect, plan_entry
+from reconciler.ci.pull_request import FORK_NOTE, collect, fork_note, plan_entry
 from reconciler.config.load import load_config
 from tests.support.ci import plan_run
 from tests.support.cli import applied, config, doc, run, write
@@ -231,3 +231,41 @@ def test_the_pull_request_job_writes_a_note_for_forks(repo: Path, fake: FakeGitH
     collect(load_config(None, tree), repo / "pr-data", env)
     assert "comes from a fork: it is validated only" in summary.read_text()
     assert yaml.safe_load((repo / "pr-data" / "schedules.d" / "b.yaml").read_text())["name"] == "b"
+
+
+def fork_run(fake: FakeGitHub, folder: Path, head: str, fork: str = "mallory/schedules") -> Any:
+    payload = workflow_run_event(head)
+    payload["workflow_run"]["head_repository"]["full_name"] = fork
+    return event_env(fake, folder, "workflow_run", payload)
+
+
+def test_a_forks_author_is_told_once_why_it_is_not_planned(
+    tmp_path: Path, fake: FakeGitHub
+) -> None:
+    fake.add_pull(12, sha(77), repo="mallory/schedules")
+    env = fork_run(fake, tmp_path, sha(77))
+    assert fork_note(fake.client(), env) == ["#12: told why it is not planned"]
+    assert fork_note(fake.client(), env) == ["#12: already told why it is not planned"]
+    (note,) = fake.comments
+    assert note["body"].startswith(FORK_NOTE + "\n")
+    assert "`mallory/schedules`" in note["body"]
+    assert "never lends them" in note["body"]
+
+
+def test_the_fork_note_goes_only_on_the_pull_request_at_the_runs_head(
+    tmp_path: Path, fake: FakeGitHub
+) -> None:
+    fake.add_pull(12, sha(78), repo="mallory/schedules")  # pushed again since
+    fake.add_pull(13, sha(77), repo="eve/schedules")  # another fork's branch of the same name
+    lines = fork_note(fake.client(), fork_run(fake, tmp_path, sha(77)))
+    assert lines == ["no open pull request from mallory/schedules:digest at " + sha(77)]
+    assert fake.comments == []
+
+
+def test_no_fork_note_for_this_repositorys_own_pull_requests(
+    tmp_path: Path, fake: FakeGitHub
+) -> None:
+    fake.add_pull(12, sha(77))
+    lines = fork_note(fake.client(), fork_run(fake, tmp_path, sha(77), fork=fake.repository))
+    assert "not a fork" in lines[0]
+    assert fake.requests == []

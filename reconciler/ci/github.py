@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from tenacity import (
@@ -275,6 +276,11 @@ class GitHub:
 
     def pull(self, number: int) -> dict[str, Any]:
         return self._object("GET", f"{self._repo}/pulls/{number}")
+
+    def open_pulls_from(self, owner: str, branch: str) -> list[dict[str, Any]]:
+        """The open pull requests whose head is `owner:branch` (a fork's branch too)."""
+        head = quote(f"{owner}:{branch}", safe="")
+        return list(self._pages(f"{self._repo}/pulls?state=open&head={head}"))
 
     def pulls_of_commit(self, sha: str) -> list[dict[str, Any]]:
         """The pull requests associated with a commit (the one merged as it among them)."""

@@ -11,6 +11,9 @@ reconciler-plan.yml):
    protect, safety, …: the review shows what the merge will do), but the
    target's connection always comes from main's reconciler.yaml: a pull request
    can never point the credentials elsewhere, nor change how hard the API is hit.
+A pull request from a fork is validated only: `fork_note` (GITHUB_TOKEN only,
+no credentials) tells its author why, once, on the pull request.
+
 3. `post_comments` holds only GITHUB_TOKEN. It trusts no number from the
    artifact: the pull request's live head must be the head the run planned.
    Each comment is `with_marker(marker, markdown)` of what `plan_entry` reads
@@ -35,7 +38,15 @@ from typing import Any
 from reconciler.ci.actions import Env, dig, event, need, summary
 from reconciler.ci.errors import CiError, EventError
 from reconciler.ci.github import GitHub
-from reconciler.ci.markers import NO_CHECKSUM, PLAN, TARGET_NAME, Marker, find, with_marker
+from reconciler.ci.markers import (
+    NO_CHECKSUM,
+    PLAN,
+    TARGET_NAME,
+    Marker,
+    by_bot,
+    find,
+    with_marker,
+)
 from reconciler.config.load import CONFIG_FILE, load_config
 from reconciler.config.targets import Config, Target
 from reconciler.documents.load import default_dir
@@ -44,11 +55,13 @@ from reconciler.plan.changes import Plan
 
 __all__ = [
     "CONNECTION",
+    "FORK_NOTE",
     "MAX_COMMENT",
     "PR_FILE",
     "PrTarget",
     "check_target_names",
     "collect",
+    "fork_note",
     "plan_entry",
     "plan_markdown",
     "plan_pull_request",
@@ -327,6 +340,48 @@ def post_comments(
         else:
             done.append(f"the plan for {name} on #{number} is unchanged")
     return done
+
+
+FORK_NOTE = "<!-- reconciler-fork -->"
+
+
+def fork_note(gh: GitHub, env: Env) -> list[str]:
+    """Tell the author of a fork's pull request, once, why it is validated and never planned.
+
+    Runs from the default branch's definition on the workflow_run event of the
+    fork's reconciler-pr run; the pull request is found through the API by the
+    event's head (owner, branch and commit), never by anything the fork uploaded.
+    """
+    data = dig(event(env), "workflow_run")
+    fork = dig(data, "head_repository", "full_name")
+    branch, head = dig(data, "head_branch"), dig(data, "head_sha")
+    if not all(isinstance(v, str) for v in (fork, branch, head)):
+        raise EventError("not a workflow_run event: no head_repository, head_branch, head_sha")
+    if fork == gh.repository:
+        return [f"{fork} is this repository, not a fork: nothing to say"]
+    body = (
+        f"{FORK_NOTE}\n### reconciler: validated, not planned\n\n"
+        f"This pull request comes from a fork (`{fork}`). reconciler checked its files, "
+        "but does not plan them: a plan runs with the production credentials of each "
+        "target, and this repository never lends them to a fork's files or code. A "
+        "maintainer who has read the change can push its branch to this repository; a "
+        "pull request from there is planned as usual.\n"
+    )
+    done = []
+    for pull in gh.open_pulls_from(str(fork).split("/")[0], str(branch)):
+        number = pull.get("number")
+        if dig(pull, "head", "repo", "full_name") != fork or dig(pull, "head", "sha") != head:
+            continue
+        if not isinstance(number, int) or isinstance(number, bool):
+            continue
+        told = any(
+            by_bot(c) and str(c.get("body") or "").startswith(FORK_NOTE)
+            for c in gh.comments(number)
+        )
+        if not told:
+            gh.create_comment(number, body)
+        done.append(f"#{number}: {'already told' if told else 'told'} why it is not planned")
+    return done or [f"no open pull request from {fork}:{branch} at {head}"]
 
 
 def check_target_names(config: Config) -> list[str]:

@@ -130,6 +130,23 @@ def comment(state: State, plans: Path, pr_file: Path) -> None:
             click.echo(line)
 
 
+@ci.command("fork-note")
+def fork_note() -> None:
+    """Tell the author of a fork's pull request, once, why it is validated and not planned.
+
+    Needs GITHUB_TOKEN (pull-requests: write) and the workflow_run event of the
+    fork's reconciler-pr run.
+
+    Example: reconciler ci fork-note
+    """
+    from reconciler.ci.pull_request import fork_note as tell
+
+    env = actions.environ()
+    with GitHub.from_env(env) as gh:
+        for line in tell(gh, env):
+            click.echo(line)
+
+
 @ci.command()
 @click.option("--target", "name", required=True, help="The target to apply.")
 @click.option("--out", type=_DIR, required=True, help="Where a refusal is written for `ci report`.")

@@ -211,6 +211,7 @@ class FakeGitHub:
         return [
             ("GET", "", lambda r, b: httpx.Response(200, json=recorded("repository"))),
             ("GET", r"/branches/([^/]+)", self._branch),
+            ("GET", r"/pulls", self._list_pulls),
             ("GET", r"/pulls/(\d+)", self._pull),
             ("GET", r"/commits/([0-9a-f]+)/pulls", self._pulls_of_commit),
             ("GET", r"/issues/(\d+)/comments", self._list_comments),
@@ -242,6 +243,18 @@ class FakeGitHub:
         branch = recorded("branch")
         branch["name"], branch["commit"]["sha"] = name, self.heads[name]
         return httpx.Response(200, json=branch)
+
+    def _list_pulls(self, request: httpx.Request, body: Any) -> httpx.Response:
+        """Pull requests by state and `head=owner:branch`, as GitHub filters them."""
+        query = parse_qs(urlsplit(str(request.url)).query)
+        state, head = query.get("state", ["open"])[0], query.get("head", [None])[0]
+        found = [
+            p
+            for p in self.pulls.values()
+            if state in ("all", p["state"])
+            and head in (None, f"{p['head']['repo']['full_name'].split('/')[0]}:{p['head']['ref']}")
+        ]
+        return self._page(request, found)
 
     def _pull(self, request: httpx.Request, body: Any, number: str) -> httpx.Response:
         if int(number) not in self.pulls:
