@@ -241,3 +241,29 @@ def test_drop_after_commit_over_real_http(capfd: pytest.CaptureFixture[str]) -> 
             client.put("/_emulator/faults", json={"faults": []})
             assert client.get("/v4/schedules").json()["total_count"] == 0  # the delete committed
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_cut_answer_whose_client_already_left_logs_no_traceback() -> None:
+    """drop-after-commit chose to cut, but the client hung up mid-request: nothing to cut."""
+    with serve("--now", NOW_ISO, "--fault", "drop-after-commit=1") as (proc, url, _):
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        token = base64.b64encode(b"demo_app_key:demo_master_secret").decode()
+        head = (
+            "POST /v4/schedules HTTP/1.1\r\nHost: emulator\r\n"
+            f"Authorization: Basic {token}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 4000\r\n\r\n"
+        )
+        for _ in range(3):  # the body is promised whole, then the client leaves
+            with socket.create_connection((host, int(port)), timeout=10) as departing:
+                departing.sendall(head.encode() + b'{"name": "gone')
+        auth = ("demo_app_key", "demo_master_secret")
+        with httpx.Client(base_url=url, auth=auth, timeout=10) as client:
+            with pytest.raises(httpx.RemoteProtocolError):  # a staying client is still cut
+                client.post("/v4/schedules", json=BODY)
+            state = client.get("/_emulator/state").json()
+        assert [s["name"] for s in state["apps"]["demo_app_key"]["schedules"]] == ["n"]
+        # The graceful shutdown waits for the departed requests' handlers to finish.
+        code, stderr = stop(proc, signal.SIGTERM)
+    assert code == 0
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert "Exception in ASGI application" not in stderr, stderr[-3000:]

@@ -165,7 +165,11 @@ class EmulatorMiddleware:
     @staticmethod
     async def _cut(messages: list[Message], send: Send) -> None:
         """The change is committed: announce the whole answer, send half of it, cut."""
-        start = next(m for m in messages if m["type"] == "http.response.start")
+        start = next((m for m in messages if m["type"] == "http.response.start"), None)
+        if start is None:
+            # No answer was made: the client left before its request was read whole
+            # (the app saw ClientDisconnect). There is no one to cut off.
+            return
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
         # An empty answer (DELETE) still has to be visibly incomplete.
         declared = len(body) if body else 2
