@@ -79,9 +79,19 @@ def test_missing_credentials_name_the_variable_never_a_value(
     assert "k-value-visible" not in str(caught.value)
     assert isinstance(caught.value, ConfigError)
     assert isinstance(caught.value, ApiError)
-    monkeypatch.setenv("T_SECRET", "")
     monkeypatch.delenv("T_KEY")
-    with pytest.raises(MissingCredentials, match="T_KEY and T_SECRET are not set"):
+    with pytest.raises(MissingCredentials, match="T_KEY and T_SECRET are not set:"):
+        credentials_from_env("T_KEY", "T_SECRET")
+
+
+def test_credentials_set_but_empty_are_said_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T_SECRET", "")
+    monkeypatch.delenv("T_KEY", raising=False)
+    with pytest.raises(MissingCredentials) as caught:
+        credentials_from_env("T_KEY", "T_SECRET")
+    assert str(caught.value).startswith("T_KEY is not set and T_SECRET is set but empty: ")
+    monkeypatch.setenv("T_KEY", " \t")  # a CI secret never filled in
+    with pytest.raises(MissingCredentials, match="T_KEY and T_SECRET are set but empty: export"):
         credentials_from_env("T_KEY", "T_SECRET")
 
 

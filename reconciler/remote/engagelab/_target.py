@@ -38,10 +38,26 @@ def base_url_for(*, endpoint: str | None, region: str | None) -> str:
 
 
 def credentials_from_env(app_key_env: str, master_secret_env: str) -> tuple[str, str]:
-    """Read (app_key, master_secret) from the named variables; errors name the variable only."""
-    missing = [name for name in (app_key_env, master_secret_env) if not os.environ.get(name)]
-    if missing:
-        which = " and ".join(missing)
-        verb = "are" if len(missing) > 1 else "is"
-        raise MissingCredentials(f"{which} {verb} not set: export the app's credentials first")
+    """Read (app_key, master_secret) from the named variables; errors name the variable only.
+
+    An unset variable and one set to nothing (or only whitespace: a CI secret that was
+    never filled in) are told apart, since they are fixed in different places.
+    """
+    unset = [name for name in (app_key_env, master_secret_env) if name not in os.environ]
+    empty = [
+        name
+        for name in (app_key_env, master_secret_env)
+        if name in os.environ and not os.environ[name].strip()
+    ]
+    if unset or empty:
+        said = [_said(unset, "not set"), _said(empty, "set but empty")]
+        raise MissingCredentials(
+            " and ".join(part for part in said if part) + ": export the app's credentials first"
+        )
     return os.environ[app_key_env], os.environ[master_secret_env]
+
+
+def _said(names: list[str], state: str) -> str:
+    if not names:
+        return ""
+    return f"{' and '.join(names)} {'are' if len(names) > 1 else 'is'} {state}"
