@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from reconciler.emulator import AppCredentials, Settings
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.remote.engagelab import CreateContended, RemoteSchedule, RetryPolicy
-from reconciler.remote.engagelab._claim import PARKED_PREFIX, _Claim, _judge, _Read, park
+from reconciler.remote.engagelab._claim import (
+    PARK_DAYS,
+    PARK_WINDOW_DAYS,
+    PARKED_PREFIX,
+    _Claim,
+    _judge,
+    _Read,
+    park,
+)
 from tests.support.api import Admin, client_for, create_body, emulator_app, plain
 from tests.support.clock import NOW
+from tests.support.emulator import Api
 
 FAST = RetryPolicy(max_attempts=12, base_delay=0.0005, max_delay=0.004, retry_after_cap=0.004)
 NAMES = [f"n{i:03d}" for i in range(60)]
@@ -76,11 +86,11 @@ def test_under_faults_no_name_is_ever_live_twice(seed: int) -> None:
     assert all("POST" in str(o) or "PUT" in str(o) for o in unexpected), unexpected[:3]
 
 
-def test_the_parked_body_cannot_fire_for_months_and_keeps_what_a_put_cannot_change() -> None:
+def test_the_parked_body_lies_a_year_ahead_less_a_week_and_keeps_what_a_put_cannot_change() -> None:
     now = datetime.fromisoformat("2026-11-21T00:00:00+00:00")
     single = park(create_body("s"), now, "t")
-    assert single["trigger"] == {"single": {"time": "2027-09-17 00:00:00", "zone_type": 1}}
-    assert single["push"]["request_id"] == PARKED_PREFIX + "t"
+    assert single["trigger"] == {"single": {"time": "2027-11-14 00:00:00", "zone_type": 1}}
+    assert single["push"]["request_id"] == PARKED_PREFIX + "20261121T000000Z:t"
     body = create_body("p")
     body["trigger"] = {
         "periodical": {
@@ -95,8 +105,8 @@ def test_the_parked_body_cannot_fire_for_months_and_keeps_what_a_put_cannot_chan
     }
     assert park(body, now, "t")["trigger"] == {
         "periodical": {
-            "start": "2027-09-17 00:00:00",
-            "end": "2027-09-24 00:00:00",
+            "start": "2027-11-07 00:00:00",
+            "end": "2027-11-14 00:00:00",
             "time": "08:00:00",
             "time_unit": "day",
             "point": [],
@@ -105,8 +115,41 @@ def test_the_parked_body_cannot_fire_for_months_and_keeps_what_a_put_cannot_chan
     }
     body["trigger"] = {"intelligent": {"backup_time": "2027-01-01 00:00:00"}}
     assert park(body, now, "t")["trigger"] == {
-        "intelligent": {"backup_time": "2027-09-17 00:00:00"}
+        "intelligent": {"backup_time": "2027-11-14 00:00:00"}
     }
+
+
+TRIGGERS = {
+    "single": {"single": {"time": "2027-01-01 09:00:00", "zone_type": 1}},
+    "single_device": {"single": {"time": "2027-01-01 09:00:00", "zone_type": 2}},
+    "periodical": {
+        "periodical": {
+            "start": "2026-12-01 00:00:00",
+            "end": "2027-03-01 00:00:00",
+            "time": "02:30:00",
+            "time_unit": "week",
+            "point": ["MON"],
+            "zone_type": 1,
+        }
+    },
+    "intelligent": {"intelligent": {"backup_time": "2027-01-01 09:00:00"}},
+}
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12", "America/New_York"])
+def test_every_parked_body_is_accepted_and_fires_nothing_for_350_days(zone: str) -> None:
+    """The horizon is as far as the API's year allows in any site zone, and holds (less a
+    day: a site zone's times may fall up to 14 hours before the same times in UTC)."""
+    settings = Settings(apps=(AppCredentials("k", "s", zone),), now=NOW)
+    with Api(settings) as api:
+        ids = {}
+        for kind, trigger in TRIGGERS.items():
+            parked = park({**create_body(kind), "trigger": trigger}, NOW, "t")
+            ids[kind] = api.create(parked)
+        api.set_clock((NOW + timedelta(days=PARK_DAYS - PARK_WINDOW_DAYS - 1)).isoformat())
+        assert {kind: api.runs(sid) for kind, sid in ids.items()} == {k: [] for k in ids}
+        api.set_clock((NOW + timedelta(days=PARK_DAYS + 2)).isoformat())
+        assert all(api.runs(sid) for sid in ids.values())  # they would fire: the next plan must act
 
 
 # --- verdicts from hand-made reads ------------------------------------------------------

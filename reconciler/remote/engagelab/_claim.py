@@ -9,9 +9,11 @@ claim that every writer settles the same way, without talking to the others:
 1. **Park.** The POST carries the schedule *parked*: its name, `enabled`, trigger kind
    and `zone_type` (what a PUT cannot change later), but its fire times moved
    ``PARK_DAYS`` ahead (a single or intelligent time then; a periodical daily window
-   then) and ``push.request_id`` set to a token of this writer. A parked schedule
-   cannot fire for months, so no parked duplicate ever fires: not while it is being
-   settled, not after its writer was killed.
+   ending then) and ``push.request_id`` set to the mark of ``reconciler.core.parked``
+   (when it was parked, and a token of this writer). A parked schedule cannot fire
+   for 350 days (see "Why a horizon" below), so no parked duplicate fires while it
+   is being settled; one its writer left behind is completed or withdrawn by the
+   next apply.
 2. **Settle: the oldest X wins.** The list is in creation order, an order the server
    keeps and every writer sees. A writer promotes its X only when it has shown that no
    X older than its own exists; otherwise it withdraws (deletes) its own.
@@ -19,6 +21,30 @@ claim that every writer settles the same way, without talking to the others:
    The server judges the real trigger only now (a window without a fire time is
    28105): if it refuses, the parked copy is withdrawn and the create fails with the
    server's answer, as an unparked POST would have.
+
+**Why a horizon, and not a trigger that never fires.** A parked copy that could never
+fire would need no one to come back for it; the documents leave no such trigger:
+
+* a single time (and an intelligent ``backup_time``) must lie ahead, and "the latest
+  time for a scheduled task cannot exceed one year" (the emulator refuses both, 28103);
+* a periodical window that holds no fire time is refused: 28105, "no push target for
+  the set time";
+* ``enabled: false`` is refused on a create ("it must be true when creating a task");
+* the trigger kind and ``zone_type`` cannot change on a later PUT, so the copy must
+  keep the kind it will be promoted to.
+
+A PUT may disable a schedule, so the copy could be disabled right after its POST; but
+a writer killed between the two requests would still leave an enabled copy, so the
+horizon would be needed anyway, at the price of a third request per create. So the
+parked times lie as far ahead as the API allows, with a margin: ``PARK_DAYS`` (358)
+days after the apply's clock, a week inside the year, which leaves room for the site
+zone's offset (up to 14 hours), a server clock running somewhat ahead and a year
+counted as 365 days. A periodical copy fires daily in the last ``PARK_WINDOW_DAYS`` of
+that (a window of one day could hold no fire time across a DST gap). A copy left
+behind is therefore harmless for 350 days (351, less the site zone's offset): the
+next plan completes or withdraws it whatever ``prune`` says, and drift flags any that
+waited longer than a day (``reconciler.core.parked.STALE_AFTER``): an interrupted apply
+that no one ran again.
 
 Why no lease (a lock schedule in the app): a lease must expire, or a killed apply
 locks everyone out; an expiring lease needs clocks that agree and a holder that never
@@ -54,14 +80,19 @@ deletes only its own X, which was never promoted.
 *At least one survives* while the writers live and the app lets a round read it
 calmly: the oldest X's writer sees every other X after its own, on its page or a
 later page of the ascending pass, and wins. A killed writer leaves a parked X: the
-next plan shows it as an update (promoting it) or, beside a winner, as a conflict
-that ``--resolve-duplicates keep-oldest`` resolves in the winner's favour (a loser
-is always younger than the winner: the winner's pass would otherwise have seen it).
+next plan completes it (a PUT of the desired body, the promotion it missed) when it
+is the only X, or the oldest of parked ones; withdraws it when another X holds the
+name (a promoted one, or an older parked one); and withdraws it when X is no longer
+wanted (``reconciler.plan``, "leftovers"). Completing the oldest agrees with this
+protocol: a live writer's younger X loses to it. The next plan cannot tell a copy
+left behind from one a live writer is settling at that moment: completing a live
+writer's copy is the PUT it was about to make, and withdrawing it ends its claim as
+"gone" (nothing promoted twice; its create fails and the next plan makes it again).
 
-What this does not cover: a PUT (a rename through ``previous_name``, or another
-plan's update of a parked X it listed) that gives a schedule the name X while the
-claim is settled; and writers that create X without this protocol (the console,
-other tools): the next plan shows such doubles as conflicts.
+What this does not cover: a PUT (a rename through ``previous_name``) that gives a
+schedule the name X while the claim is settled; and writers that create X without
+this protocol (the console, other tools): the next plan shows such doubles as
+conflicts.
 
 Cost: a create is a POST and a PUT; each round is 1 + T page reads (2T + 1 when
 contended), shared by every create waiting at that moment (as ``NameFinder``
@@ -78,14 +109,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from reconciler.core import parked as parked_mark
 from reconciler.remote.engagelab._listing import LIST_PATH, Fetch, _parse_page
 from reconciler.remote.engagelab.errors import ApiError, CreateAmbiguous, CreateContended
 
-#: How far ahead a parked schedule's fire times lie: months, yet within the API's year.
-PARK_DAYS = 300
+#: How far ahead a parked schedule's fire times lie: the API's year, less a week of margin.
+PARK_DAYS = 358
+#: A parked periodical fires daily in the last days before the horizon (never sooner).
+PARK_WINDOW_DAYS = 7
 #: Rounds a claim may take before its writer withdraws rather than guess.
 MAX_ROUNDS = 8
-PARKED_PREFIX = "reconciler-parked:"
+PARKED_PREFIX = parked_mark.PREFIX
 
 Verdict = Literal["won", "lost", "gone", "unsettled"]
 
@@ -95,7 +129,8 @@ def _text(moment: datetime) -> str:
 
 
 def park(body: Mapping[str, Any], now: datetime, token: str) -> dict[str, Any]:
-    """`body` parked: fire times ``PARK_DAYS`` after `now`, what a PUT cannot change kept."""
+    """`body` parked at `now`: fire times ``PARK_DAYS`` ahead (a periodical's window ends
+    then), the mark in ``push.request_id``, what a PUT cannot change kept."""
     parked = copy.deepcopy(dict(body))
     at = now + timedelta(days=PARK_DAYS)
     trigger = parked.get("trigger") or {}
@@ -107,8 +142,8 @@ def park(body: Mapping[str, Any], now: datetime, token: str) -> dict[str, Any]:
     elif "periodical" in trigger:
         old = trigger["periodical"]
         periodical = {
-            "start": _text(at),
-            "end": _text(at + timedelta(days=7)),
+            "start": _text(at - timedelta(days=PARK_WINDOW_DAYS)),
+            "end": _text(at),
             "time": old.get("time", "12:00:00"),
             "time_unit": "day",
             "point": [],
@@ -118,7 +153,8 @@ def park(body: Mapping[str, Any], now: datetime, token: str) -> dict[str, Any]:
         parked["trigger"] = {"periodical": periodical}
     else:
         parked["trigger"] = {"intelligent": {"backup_time": _text(at)}}
-    parked["push"] = {**dict(parked.get("push") or {}), "request_id": PARKED_PREFIX + token}
+    mark = parked_mark.request_id(now, token)
+    parked["push"] = {**dict(parked.get("push") or {}), "request_id": mark}
     return parked
 
 
