@@ -92,6 +92,12 @@ class ComposeError(Exception):
         self.column = mark.column + 1
 
 
+def _too_deep(max_depth: int) -> str:
+    return (
+        f"nested deeper than {max_depth} levels of lists and mappings; no schedule needs that many"
+    )
+
+
 def _resolve(event: yaml.ScalarEvent) -> str:
     tag = event.tag
     if tag is not None and tag != "!":
@@ -281,11 +287,7 @@ class _Composer:
                 event.start_mark, "mapping keys must be strings, not a list or mapping"
             )
         if len(self.stack) >= self.max_depth:
-            raise ComposeError(
-                event.start_mark,
-                f"nested deeper than {self.max_depth} levels of lists and mappings; "
-                "no schedule needs that many",
-            )
+            raise ComposeError(event.start_mark, _too_deep(self.max_depth))
         pointer = self.pointer_and_key(event, None, None)
         assert pointer is not None
         container: Any = {} if is_map else []
@@ -341,5 +343,12 @@ def compose_documents(
         while not loader.check_event(yaml.StreamEndEvent):
             loader.get_event()  # DocumentStartEvent
             yield composer.document()
+    except yaml.MarkedYAMLError as err:
+        if "maximum nesting depth" not in str(err.problem):
+            raise
+        # libyaml 0.2.5 (in PyYAML >= 6.0.4's wheels) stops at 1000 levels of flow
+        # nesting while it scans ahead, before the composer sees the 65th: the same
+        # finding as the composer's own, so it is said in the same words.
+        raise ComposeError(err.problem_mark or err.context_mark, _too_deep(max_depth)) from None
     finally:
         loader.dispose()
