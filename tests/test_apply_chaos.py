@@ -102,6 +102,8 @@ async def chaos_run(seed: int, *, claimed: bool = False) -> tuple[int, int]:
             "noop": 50,
             "skip": 0,
             "conflict": 0,
+            "complete": 0,
+            "withdraw": 0,
         }
         applies = 0
         plan = first

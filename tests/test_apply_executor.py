@@ -12,13 +12,16 @@ from reconciler.emulator import Settings, create_app
 from reconciler.errors import StalePlan
 from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RetryPolicy
+from reconciler.remote.engagelab._claim import park
 from tests.support.api import client_for
 from tests.support.clock import NOW
-from tests.support.plan import desired, never_fires, plan_of, remote, target
+from tests.support.plan import body, desired, never_fires, plan_of, remote, target
 
 
 def test_batches_run_deletes_then_replaces_then_updates_then_creates() -> None:
-    assert BATCHES == ("delete", "replace", "update", "create")
+    # Parked copies an interrupted apply left: withdrawn first (they free quota and
+    # names), completed (their create finished) before the new creates.
+    assert BATCHES == ("withdraw", "delete", "replace", "update", "complete", "create")
 
 
 def test_apply_carries_out_every_change_in_batch_order_and_reports_each() -> None:
@@ -102,3 +105,49 @@ def test_a_delete_of_a_schedule_already_gone_is_done_and_says_so() -> None:
     assert lines[0].endswith(" (already gone)")
     assert not lines[1].endswith("(already gone)")
     assert left == 0
+
+
+async def _leave_parked(client: Any, *names: str) -> list[str]:
+    """What an apply killed between its POSTs and its promotions leaves: parked copies."""
+    return [await client.create_schedule(park(body(name), NOW, "killed")) for name in names]
+
+
+def test_leftovers_are_completed_and_withdrawn_and_the_app_ends_as_desired() -> None:
+    async def scenario() -> tuple[list[str], str, list[Any]]:
+        app = create_app(Settings(now=NOW))
+        async with client_for(app) as client:
+            await client.create_schedule(body("won"))
+            await _leave_parked(client, "resumed", "won", "abandoned")
+            wanted = [desired("resumed"), desired("won")]
+            plan = make_plan(wanted, await client.list_schedules(), target(prune=False), NOW)
+            report = await apply_plan(plan, client)
+            after = await client.list_schedules()
+        lines = sorted(o.line() for o in report.outcomes)
+        return lines, report.summary(), [r.body() for r in after]
+
+    lines, summary, after = asyncio.run(scenario())
+    assert [line.split(" id=")[0] for line in lines] == [
+        "completed resumed",
+        "withdrawn abandoned",
+        "withdrawn won",
+    ]
+    assert summary == "Apply: 3 done, 0 failed (1 completed, 2 withdrawn)."
+    assert sorted(after, key=lambda b: b["name"]) == [body("resumed"), body("won")]
+
+
+def test_a_completion_whose_copy_another_writer_deleted_fails_saying_so() -> None:
+    async def scenario() -> str:
+        app = create_app(Settings(now=NOW))
+        async with client_for(app) as client:
+            (copy,) = await _leave_parked(client, "resumed")
+            plan = plan_of([desired("resumed")], await client.list_schedules())
+            await client.delete_schedule(copy)  # another apply withdrew it meanwhile
+            (outcome,) = (await apply_plan(plan, client)).outcomes
+        return outcome.line()
+
+    line = asyncio.run(scenario())
+    assert line.startswith("failed complete resumed: PUT /v4/schedules/")
+    assert "HTTP 404, 28104 the parked copy was deleted by another writer meanwhile" in line
+    assert (
+        "nothing of this create is left in the app, and the next plan shows it as a create" in line
+    )

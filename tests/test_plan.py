@@ -13,7 +13,15 @@ from reconciler.plan.changes import ABSENT, Plan
 from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RemoteSchedule
 from tests.support.clock import NOW
-from tests.support.plan import body, desired, periodical, plan_of, remote, target
+from tests.support.plan import (
+    body,
+    desired,
+    parked_remote,
+    periodical,
+    plan_of,
+    remote,
+    target,
+)
 
 
 def only(plan: Plan, name: str) -> Any:
@@ -295,3 +303,111 @@ def test_changes_are_ordered_for_apply() -> None:
         [remote("u", 0), remote("r", 1), remote("n", 2), remote("d", 3)],
     )
     assert [c.action for c in plan.changes] == ["delete", "replace", "update", "create", "noop"]
+
+
+# --- parked copies interrupted applies left (reconciler/core/parked.py) ----------------
+
+
+def test_a_parked_copy_of_a_desired_name_is_completed_never_updated() -> None:
+    copy = parked_remote("a")
+    change = only(plan_of([desired("a")], [copy]), "a")
+    assert change.action == "complete"
+    assert change.reason == "parked by an interrupted apply on 2026-11-21 00:00 UTC"
+    assert (change.schedule_id, change.before, change.after) == (
+        "parked-a-0",
+        copy.body(),
+        body("a"),
+    )
+    assert change.diff == ()
+    assert change.next_runs == ("2026-12-21 10:00:00 UTC",)
+
+
+def test_a_parked_copy_beside_the_schedule_that_won_is_withdrawn() -> None:
+    plan = plan_of([desired("a")], [remote("a", 0), parked_remote("a", 1)])
+    assert [(c.action, c.schedule_id) for c in plan.changes] == [
+        ("withdraw", "parked-a-1"),
+        ("noop", "id-a-0"),
+    ]
+    assert plan.changes[0].reason.endswith("; id-a-0 holds the name")
+
+
+def test_of_several_parked_copies_the_oldest_is_completed() -> None:
+    plan = plan_of([desired("a")], [parked_remote("a", 3), parked_remote("a", 1)])
+    assert sorted((c.action, c.schedule_id) for c in plan.changes) == [
+        ("complete", "parked-a-1"),
+        ("withdraw", "parked-a-3"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [{"prune": False}, {"protect": ("*",)}, {"manage_prefix": "team_"}, {}],
+    ids=["prune off", "protected", "unmanaged", "defaults"],
+)
+def test_a_parked_copy_no_one_wants_is_withdrawn_whatever_the_rules(rules: Any) -> None:
+    plan = plan_of([], [parked_remote("gone")], **rules)
+    (change,) = plan.changes
+    assert (change.action, change.schedule_id) == ("withdraw", "parked-gone-0")
+    assert (
+        change.reason == "parked by an interrupted apply on 2026-11-21 00:00 UTC; not in the repo"
+    )
+    assert plan.problems == ()  # not a user's schedule: no guard counts it
+
+
+def test_a_parked_copy_that_cannot_become_the_schedule_is_withdrawn_and_it_is_planned_afresh() -> (
+    None
+):
+    week = periodical("week", point=["MON"])
+    plan = plan_of(
+        [desired("off", enabled=False), desired("kind", trigger=week)],
+        [parked_remote("off", 0), parked_remote("kind", 1)],
+    )
+    assert [(c.action, c.name) for c in plan.changes] == [
+        ("withdraw", "kind"),
+        ("withdraw", "off"),
+        ("create", "kind"),
+        ("skip", "off"),
+    ]
+    assert "the schedule is disabled now" in only_action(plan, "withdraw", "off").reason
+    assert "trigger single -> periodical" in only_action(plan, "withdraw", "kind").reason
+
+
+def only_action(plan: Plan, action: str, name: str) -> Any:
+    (found,) = [c for c in plan.changes if c.action == action and c.name == name]
+    return found
+
+
+def test_completions_count_as_the_creates_they_are_not_as_updates() -> None:
+    # An apply of 200 creates killed after 69: 131 parked copies. Before, their
+    # completion counted as 131 updates of 200 (65.5% > 50%) and the rerun was refused.
+    real = [remote(f"s{i:03d}", i) for i in range(69)]
+    copies = [parked_remote(f"s{i:03d}", i) for i in range(69, 200)]
+    plan = plan_of([desired(f"s{i:03d}") for i in range(200)], real + copies)
+    assert (plan.count("complete"), plan.count("noop"), plan.count("update")) == (131, 69, 0)
+    assert plan.managed_remote == 69  # parked copies are not a user's schedules
+    assert plan.problems == ()
+
+
+def test_withdrawals_free_quota_and_completions_take_none() -> None:
+    remote_side = [remote("a", 0), remote("b", 1), parked_remote("c", 2), parked_remote("x", 3)]
+    plan = plan_of([desired("a"), desired("b"), desired("c")], remote_side, quota=3)
+    assert plan.summary["complete"] == plan.summary["withdraw"] == 1
+    assert plan.problems == ()  # 4 active - 1 withdrawn = exactly the quota
+
+
+def test_the_checksum_covers_what_a_completion_puts() -> None:
+    copies = [parked_remote("a")]
+    one = plan_of([desired("a")], copies)
+    other = plan_of([desired("a", push={"to": "all", "body": {"platform": "all"}})], copies)
+    assert one.checksum != other.checksum
+    assert one.checksum == plan_of([desired("a")], copies).checksum
+
+
+def test_a_leftover_parked_more_than_a_day_ago_is_stale_with_a_warning() -> None:
+    old = parked_remote("old", 0, parked_at=NOW - timedelta(days=2))
+    plan = plan_of([desired("old")], [old, parked_remote("new", 1)])
+    assert [c.name for c in plan.stale_leftovers()] == ["old"]
+    assert plan.warnings == (
+        "1 parked copy(ies) waited longer than 1 day: old (id parked-old-0, 2026-11-19 00:00 "
+        "UTC): an apply was interrupted and not run again; apply completes or withdraws them",
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from reconciler.plan.changes import Plan
 from reconciler.remote.engagelab import RemoteSchedule
 from reconciler.views.plan import MARKDOWN_LIMIT, render_json, render_markdown, render_text
-from tests.support.plan import body, desired, plan_of, remote
+from tests.support.plan import body, desired, parked_remote, plan_of, remote
 
 
 def every_action() -> Plan:
@@ -22,6 +22,7 @@ def every_action() -> Plan:
             desired("same"),
             desired("off", enabled=False),
             desired("dup"),
+            desired("resumed"),
         ],
         [
             remote("updated", 0),
@@ -30,6 +31,8 @@ def every_action() -> Plan:
             remote("removed", 3),
             remote("dup", 4, "dup-old"),
             remote("dup", 5, "dup-new"),
+            parked_remote("resumed", 6),
+            parked_remote("abandoned", 7),
         ],
     )
 
@@ -55,15 +58,18 @@ def test_text_has_a_block_per_change_a_summary_and_the_checksum() -> None:
         "- delete removed (id id-removed-3)",
         "! conflict dup",
         "# skip off",
+        "(+) complete resumed (id parked-resumed-6)",
+        "(-) withdraw abandoned (id parked-abandoned-7)",
     ):
         assert headline in text
     assert '/push/body/notification/alert: "hi updated" -> "new text"' in text
     assert "forces replacement: zone_type 1 -> 2" in text
     assert "next runs: 2026-12-21 10:00:00 UTC" in text
+    assert "parked by an interrupted apply on 2026-11-21 00:00 UTC; not in the repo" in text
     assert "= noop" not in text  # unchanged schedules only count in the summary
     assert (
-        "Plan: 1 to create, 1 to update, 1 to replace, 1 to delete; 1 unchanged, 1 skipped, 1 in conflict."
-        in text
+        "Plan: 1 to create, 1 to update, 1 to replace, 1 to delete, 1 to complete, "
+        "1 to withdraw; 1 unchanged, 1 skipped, 1 in conflict." in text
     )
     assert text.rstrip().endswith(f"Checksum: {plan.checksum}")
     assert "\x1b[" not in text
@@ -86,8 +92,9 @@ def test_markdown_has_marker_table_warning_and_details() -> None:
         "> Apply refuses until resolved: 1 name(s) shared by several remote schedules (dup): "
         "resolve them by hand or pass --resolve-duplicates keep-oldest." in md
     )
-    assert md.count("<details><summary><code>") == 6  # every change but the noop
-    assert md.count("</details>") == 7  # and the review calendar
+    assert "> An interrupted apply left parked copies: this plan completes 1" in md
+    assert md.count("<details><summary><code>") == 8  # every change but the noop
+    assert md.count("</details>") == 9  # and the review calendar
     assert plan.checksum in md
 
 
@@ -125,6 +132,8 @@ def test_json_is_the_saved_plan_format_with_stable_key_order() -> None:
         "noop": 1,
         "skip": 1,
         "conflict": 1,
+        "complete": 1,
+        "withdraw": 1,
     }
     create = next(c for c in data["changes"] if c["action"] == "create")
     assert list(create)[:8] == [

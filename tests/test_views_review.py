@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from reconciler.plan.changes import Plan
 from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RemoteSchedule
+from reconciler.remote.engagelab._claim import PARK_DAYS, park
 from reconciler.views.plan import MARKDOWN_LIMIT, render_markdown
 from reconciler.views.review import review_section
 from tests.support.clock import NOW
@@ -72,6 +74,23 @@ def test_creates_deletes_and_unchanged_times() -> None:
     }
     assert grid["`+` `new_one` new"][4] == "*18:00*"  # device-local, in italics
     assert grid["`-` `gone` deleted; was"][1] == "09:00"
+
+
+def test_a_completed_create_is_new_and_a_withdrawn_copy_has_no_row() -> None:
+    # Copies parked almost a year ago: their parked times fall in the window, yet they
+    # are not pushes anyone planned, so no row shows them.
+    parked_at = NOW - timedelta(days=PARK_DAYS - 3)
+
+    def left(name: str, position: int) -> RemoteSchedule:
+        b = park(body(name, single("2026-11-25 18:00:00")), parked_at, "t")
+        return RemoteSchedule(f"id-{name}", name, True, b["trigger"], b["push"], position)
+
+    wanted = schedule("resumed", single("2026-11-25 18:00:00"))
+    plan = plan_of([wanted], [left("resumed", 0), left("abandoned", 1)])
+    assert [c.action for c in plan.changes] == ["withdraw", "complete"]
+    grid = rows(review_section(plan, MARKDOWN_LIMIT))
+    assert set(grid) == {"`(+)` `resumed` new"}
+    assert [day for day in grid["`(+)` `resumed` new"] if day] == ["18:00"]
 
 
 def test_a_disabled_after_never_fires_and_an_unreadable_before_is_a_question_mark() -> None:

@@ -1,13 +1,15 @@
 """Apply: carry out a plan's changes through the target's remote, in a fixed order.
 
-Deletes first (they free quota and names), then replaces (delete, then
-create), then updates (a full PUT of the canonical desired object), then
+Withdrawals and deletes first (they free quota and names), then replaces
+(delete, then create), then updates (a full PUT of the canonical desired
+object), then completions (the PUT an interrupted create did not get to), then
 creates. Each batch runs concurrently; the client bounds concurrency and rate.
 A change that fails does not stop the others: apply reports every outcome and
 the next apply, which plans afresh from the remote, finishes the work. That is
-also why a killed apply is safe: nothing here keeps state between runs, and a
-create whose answer was lost shows up in the next listing as a noop (the
-client's safe POST covers the same case within one run).
+also why a killed apply is safe: nothing here keeps state between runs; a create
+whose answer was lost shows up in the next listing as a noop (the client's safe
+POST covers the same case within one run), and one killed before it was
+promoted as a parked copy that the next plan completes or withdraws.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Literal
 
 from reconciler.errors import ReconcilerError, StalePlan
 from reconciler.plan.changes import CHANGES, Change, Plan
-from reconciler.remote.protocol import ScheduleProvider
+from reconciler.remote.protocol import ScheduleMissing, ScheduleProvider
 
 __all__ = [
     "BATCHES",
@@ -34,12 +36,14 @@ __all__ = [
 #: The batches, in the order they run: the plan's changing actions.
 BATCHES = CHANGES
 
-Verb = Literal["created", "updated", "replaced", "deleted"]
+Verb = Literal["created", "updated", "replaced", "deleted", "completed", "withdrawn"]
 _VERB: dict[str, Verb] = {
     "create": "created",
     "update": "updated",
     "replace": "replaced",
     "delete": "deleted",
+    "complete": "completed",
+    "withdraw": "withdrawn",
 }
 
 
@@ -103,9 +107,31 @@ async def _carry_out(change: Change, client: ScheduleProvider) -> Outcome:
             return Outcome(change, True, await client.create_schedule(change.after))
         if change.action == "create":
             return Outcome(change, True, await client.create_schedule(change.after))
+        if change.action in ("complete", "withdraw"):
+            return await _finish_parked(change, client)
     except ReconcilerError as err:
         return Outcome(change, False, change.schedule_id, str(err))
     raise ValueError(f"{change.action} is not something apply carries out")
+
+
+async def _finish_parked(change: Change, client: ScheduleProvider) -> Outcome:
+    """Complete (PUT the desired body onto) or withdraw (delete) a parked copy."""
+    assert change.schedule_id is not None
+    if change.action == "withdraw":
+        deleted = await client.delete_schedule(change.schedule_id, missing_ok=True)
+        return Outcome(change, True, change.schedule_id, already_gone=not deleted)
+    gone: ScheduleMissing | None = None
+    try:
+        await client.update_schedule(change.schedule_id, change.after)
+    except ScheduleMissing as err:
+        gone = err
+    if gone is not None:
+        explained = gone.with_explanation(
+            "the parked copy was deleted by another writer meanwhile: nothing of this "
+            "create is left in the app, and the next plan shows it as a create"
+        )
+        return Outcome(change, False, change.schedule_id, str(explained))
+    return Outcome(change, True, change.schedule_id)
 
 
 async def apply_plan(
@@ -113,7 +139,7 @@ async def apply_plan(
     client: ScheduleProvider,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
 ) -> Report:
-    """Carry out every create/update/replace/delete of `plan`, batch by batch."""
+    """Carry out every change of `plan` (`BATCHES`), batch by batch."""
     outcomes: list[Outcome] = []
 
     async def run(change: Change) -> None:

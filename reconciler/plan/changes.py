@@ -11,6 +11,13 @@ Every desired and every remote schedule ends up in exactly one change:
     skip      left alone, with the reason (expired, disabled and absent remotely,
               unmanaged, protected, prune off)
     conflict  several remote schedules share the desired name
+    complete  a parked copy an interrupted apply left (reconciler.core.parked) of a
+              desired name: the PUT of the desired body its create did not get to
+    withdraw  a parked copy no desired schedule can use: deleted (it never fired)
+
+Parked copies are planned first (reconciler/plan/leftovers.py): they are never a
+user's schedule, so prune, manage_prefix and protect do not apply to them, and
+they never count against the guards as updates or deletes.
 
 Safety thresholds live on the plan (`Plan.problems`, set by the guards;
 `Plan.raise_if_unsafe`); renderers live in reconciler/views/plan.py.
@@ -22,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
+from reconciler.core import parked
 from reconciler.core.model import JSON
 from reconciler.errors import PlanRefused
 
@@ -38,10 +46,12 @@ __all__ = [
     "Plan",
 ]
 
-Action = Literal["create", "update", "replace", "delete", "noop", "skip", "conflict"]
-#: The actions that change the app, in apply order: deletes free quota and names
-#: before creates need them. Everything else is left alone.
-CHANGES: tuple[Action, ...] = ("delete", "replace", "update", "create")
+Action = Literal[
+    "create", "update", "replace", "delete", "complete", "withdraw", "noop", "skip", "conflict"
+]
+#: The actions that change the app, in apply order: withdraws and deletes free quota
+#: and names before creates need them. Everything else is left alone.
+CHANGES: tuple[Action, ...] = ("withdraw", "delete", "replace", "update", "complete", "create")
 ACTIONS: tuple[Action, ...] = (*CHANGES, "conflict", "skip", "noop")
 SUMMARY_ORDER: tuple[Action, ...] = (
     "create",
@@ -51,6 +61,10 @@ SUMMARY_ORDER: tuple[Action, ...] = (
     "noop",
     "skip",
     "conflict",
+    # Added within format 1 (README, "The plan"): consumers that know only the seven
+    # above still read every plan; an action they do not know is a change.
+    "complete",
+    "withdraw",
 )
 FORMAT_VERSION = 1
 
@@ -174,6 +188,19 @@ class Plan:
     @property
     def conflicts(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action == "conflict")
+
+    @property
+    def leftovers(self) -> tuple[Change, ...]:
+        """The parked copies interrupted applies left, to complete or withdraw."""
+        return tuple(c for c in self.changes if c.action in ("complete", "withdraw"))
+
+    def stale_leftovers(self) -> tuple[Change, ...]:
+        """Leftovers parked longer than `parked.STALE_AFTER` ago: no apply ran since."""
+        if self.clock is None:
+            return ()
+        now = self.clock.now
+        marks = [(c, parked.mark_of(c.before or {})) for c in self.leftovers]
+        return tuple(c for c, mark in marks if mark is not None and mark.stale(now))
 
     @property
     def needs_work(self) -> bool:

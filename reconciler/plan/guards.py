@@ -17,6 +17,8 @@ def with_problems(plan: Plan) -> Plan:
     """The guards: each trips with the numbers that made it trip."""
     problems: list[str] = []
     deletes = plan.count("delete")
+    # A completion is the create it finishes (its copy is already counted as active),
+    # a withdrawal a copy that never fired: neither is an update or a delete.
     updates = plan.count("update") + plan.count("replace")
     managed = plan.managed_remote
     if plan.desired_count == 0 and managed > 0:
@@ -36,7 +38,7 @@ def with_problems(plan: Plan) -> Plan:
                 f"would update or replace {updates} of {managed} managed schedules ({update_pct:.1f}% > "
                 f"max_update_percent {plan.safety_max_update_percent:g}%)"
             )
-    active_after = plan.active_remote - deletes + plan.count("create")
+    active_after = plan.active_remote - deletes - plan.count("withdraw") + plan.count("create")
     if active_after > plan.quota:
         problems.append(
             f"would leave {active_after} active schedules in the app, above the quota of {plan.quota}"

@@ -3,7 +3,8 @@
 The planner is a pure function of its inputs (see reconciler/plan/changes.py for
 what each action means): it matches by name (a rename by `previous_name`),
 classifies every schedule one rule at a time, and computes the checksum; the
-guards (guards.py) then set the plan's problems.
+guards (guards.py) then set the plan's problems. Parked copies interrupted
+applies left are planned first (leftovers.py), the rest without them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from reconciler.core.timing import format_runs, is_expired
 from reconciler.plan.changes import Action, Change, Clock, Plan
 from reconciler.plan.diff import field_diff, replacement_reason
 from reconciler.plan.guards import with_problems
+from reconciler.plan.leftovers import plan_parked
 
 if TYPE_CHECKING:
     from reconciler.remote.protocol import RemoteSchedule
@@ -340,7 +342,11 @@ def make_plan(
     planner = _Planner(target, now, resolve_duplicates, forms, remote_forms)
     planner.warnings.extend(warnings)
     readable, taken = plan_unreadable(planner, desired, remote)
-    pairs = _matches([d for d in desired if d.name not in taken], readable)
+    left = plan_parked(desired, readable, taken, target=target, now=now, remote_forms=remote_forms)
+    planner.changes.extend(left.changes)
+    planner.warnings.extend(left.warnings)
+    readable = list(left.rest)
+    pairs = _matches([d for d in desired if d.name not in taken | left.completed], readable)
     for d, matches in pairs:
         planner.desired(d, matches)
     claimed = {m.schedule_id for _, matches in pairs for m in matches}
@@ -358,7 +364,9 @@ def make_plan(
         changes=changes,
         warnings=tuple(planner.warnings),
         checksum=_checksum(target.name, desired, forms, remote_forms, changes),
-        managed_remote=sum(1 for r in remote if planner.managed(r.name)),
+        managed_remote=sum(
+            1 for r in remote if planner.managed(r.name) and r.schedule_id not in left.parked_ids
+        ),
         active_remote=len(remote),
         safety_max_delete_percent=target.safety.max_delete_percent,
         safety_max_update_percent=target.safety.max_update_percent,

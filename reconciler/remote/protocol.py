@@ -7,6 +7,8 @@ one, and the runs of one schedule. The planner reads `RemoteSchedule`s,
 apply calls the four changes, import writes the listing as files, history
 reads `Run`s, drift plans. Errors are `ReconcilerError`s (the EngageLab
 client's `ApiError` tree); nothing of the provider's HTTP library leaks out.
+A schedule that is not there (deleted meanwhile, expired, never there) is a
+`ScheduleMissing`, the one error apply tells apart by its kind.
 """
 
 from __future__ import annotations
@@ -16,9 +18,28 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
-__all__ = ["Connect", "Provider", "RemoteSchedule", "Run", "ScheduleProvider", "TargetLike"]
+from reconciler.errors import ReconcilerError
+
+__all__ = [
+    "Connect",
+    "Provider",
+    "RemoteSchedule",
+    "Run",
+    "ScheduleMissing",
+    "ScheduleProvider",
+    "TargetLike",
+]
+
+
+class ScheduleMissing(ReconcilerError):
+    """The remote has no such schedule; a provider raises its own kind of it (EngageLab's
+    `ScheduleNotFound`), so apply can say why without knowing the provider."""
+
+    def with_explanation(self, explanation: str) -> Self:
+        """This error in other words (what the provider said of the request is kept)."""
+        raise NotImplementedError  # each provider's error renders its own details
 
 
 class RemoteSchedule(Protocol):

@@ -33,6 +33,9 @@ _SYMBOL = {
     "update": "~",
     "replace": "-/+",
     "delete": "-",
+    # In parentheses: the copy an interrupted apply parked, finished or taken back.
+    "complete": "(+)",
+    "withdraw": "(-)",
     "noop": "=",
     "skip": "#",
     "conflict": "!",
@@ -42,6 +45,8 @@ _COLOUR = {
     "update": "yellow",
     "replace": "magenta",
     "delete": "red",
+    "complete": "green",
+    "withdraw": "cyan",
     "conflict": "red",
     "skip": "bright_black",
     "noop": "bright_black",
@@ -51,6 +56,8 @@ _LABEL = {
     "update": "to update",
     "replace": "to replace",
     "delete": "to delete",
+    "complete": "to complete",
+    "withdraw": "to withdraw",
     "noop": "unchanged",
     "skip": "skipped",
     "conflict": "in conflict",
@@ -70,6 +77,8 @@ def _diff_line(d: FieldChange) -> str:
 def summary_line(plan: Plan) -> str:
     s = plan.summary
     parts = [f"{s[a]} {_LABEL[a]}" for a in ("create", "update", "replace", "delete")]
+    # What interrupted applies left: named only when there is some (the line stays as it was).
+    parts += [f"{s[a]} {_LABEL[a]}" for a in ("complete", "withdraw") if s[a]]
     tail = [f"{s[a]} {_LABEL[a]}" for a in ("noop", "skip", "conflict") if s[a] or a == "noop"]
     return "Plan: " + ", ".join(parts) + "; " + ", ".join(tail) + "."
 
@@ -87,9 +96,11 @@ def _body_lines(change: Change, *, as_diff: bool = False) -> Iterator[str]:
         yield context + change.reason
     if change.source and change.action not in ("noop", "skip"):
         yield f"{context}from {change.source}"
-    shown = {"create": change.after, "delete": change.before}.get(change.action)
+    shown = {"create": change.after, "complete": change.after, "delete": change.before}.get(
+        change.action
+    )
     if shown is not None:
-        sign = ("+ " if change.action == "create" else "- ") if as_diff else ""
+        sign = ("- " if change.action == "delete" else "+ ") if as_diff else ""
         yield f"{sign}trigger: {_value(shown.get('trigger'))}"
         yield f"{sign}push: {_value(shown.get('push'))}"
     for d in change.diff:
@@ -144,7 +155,14 @@ def _md_block(change: Change) -> str:
     summary = (
         f"<code>{_SYMBOL[change.action]} {change.action}</code> <b>{_md_escape(change.name)}</b>"
     )
-    if change.reason and change.action in ("replace", "delete", "skip", "conflict"):
+    if change.reason and change.action in (
+        "replace",
+        "delete",
+        "complete",
+        "withdraw",
+        "skip",
+        "conflict",
+    ):
         summary += f" — {_md_escape(change.reason)}"
     return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n\n</details>\n"
 
@@ -172,6 +190,13 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
             "> [!WARNING]",
             f"> This plan **deletes {s['delete']}** and **replaces {s['replace']}** schedule(s). "
             "A replaced schedule is deleted and created again: its id and its run history change.",
+            "",
+        ]
+    if plan.leftovers:
+        head += [
+            "> [!NOTE]",
+            f"> An interrupted apply left parked copies: this plan completes {s['complete']} "
+            f"of its creates and withdraws {s['withdraw']} copy(ies) that never fired.",
             "",
         ]
     if s["conflict"]:

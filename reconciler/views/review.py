@@ -21,8 +21,9 @@ from reconciler.plan.changes import Change, Clock, Plan
 __all__ = ["REVIEW_DAYS", "Days", "review_section"]
 
 REVIEW_DAYS = 14
-_CHANGED = ("create", "update", "replace", "delete")
-_SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
+# A withdrawn parked copy never fired and never will: it has no row.
+_CHANGED = ("create", "update", "replace", "delete", "complete")
+_SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "complete": "(+)"}
 # Cells: the times a schedule fires on each day; None when its trigger cannot be read.
 Days = dict[date, list[str]]
 
@@ -62,9 +63,11 @@ def _rows(change: Change, clock: Clock, dates: list[date], flagged: bool) -> lis
     name = change.name.replace("|", "\\|")
     title = f"`{_SYMBOL[change.action]}` `{name}`"
     flag = " ⚠" if flagged else ""  # the warnings are about the desired side
-    before = _days(change.before, clock) if change.action != "create" else None
+    # A completed create is new: its parked copy's times are not pushes.
+    new = change.action in ("create", "complete")
+    before = _days(change.before, clock) if not new else None
     after = _days(change.after, clock) if change.action != "delete" else None
-    if change.action == "create":
+    if new:
         return [_row(f"{title} new{flag}", after, dates)]
     if change.action == "delete":
         return [_row(f"{title} deleted; was", before, dates)]

@@ -69,6 +69,25 @@ def remote(
     )
 
 
+def parked_remote(
+    name: str, position: int = 0, schedule_id: str | None = None, **over: Any
+) -> RemoteSchedule:
+    """The parked copy an apply interrupted at NOW left of `body(name, **over)`
+    (`parked_at`: when it was parked instead)."""
+    from reconciler.remote.engagelab._claim import park
+
+    parked_at = over.pop("parked_at", NOW)
+    b = park(body(name, **over), parked_at, "0123456789abcdef")
+    return RemoteSchedule(
+        schedule_id=schedule_id or f"parked-{name}-{position}",
+        name=b["name"],
+        enabled=b["enabled"],
+        trigger=b["trigger"],
+        push=b["push"],
+        position=position,
+    )
+
+
 def target(**over: Any) -> Target:
     over.setdefault("safety", Safety(max_delete_percent=30, max_update_percent=50, min_existing=10))
     return Target(name="test", root=Path("."), **over)

@@ -7,6 +7,7 @@
         ├── AuthenticationFailed       401 / 28101: key and master secret do not match
         ├── InvalidRequest             400 / 28100, 28102, 28103, 28400: the server refused the body
         ├── ScheduleNotFound           404 / 28104, 28404: no such (unexpired) schedule
+        │                              (also the seam's ScheduleMissing, which apply catches)
         ├── NoPushTarget               404 / 28105: nobody to push to at that time
         ├── RateLimited                429 / 2001: still refused after the retries
         ├── ServerError                500 / 28200: still failing after the retries
@@ -29,6 +30,7 @@ from __future__ import annotations
 from typing import Any, Self
 
 from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.remote.protocol import ScheduleMissing
 
 __all__ = [
     "ApiError",
@@ -123,7 +125,7 @@ class InvalidRequest(ApiError):
     """400 / 28100, 28102, 28103: the server refused what we sent."""
 
 
-class ScheduleNotFound(ApiError):
+class ScheduleNotFound(ApiError, ScheduleMissing):
     """404 / 28104: the schedule is gone, expired, or never existed."""
 
 
