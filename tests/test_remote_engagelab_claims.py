@@ -11,11 +11,17 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.emulator import AppCredentials, Settings
 from reconciler.emulator.transport import EmulatorTransport
-from reconciler.remote.engagelab import CreateContended, RemoteSchedule, RetryPolicy
+from reconciler.remote.engagelab import (
+    CreateContended,
+    RemoteSchedule,
+    RetryPolicy,
+    ScheduleNotFound,
+)
 from reconciler.remote.engagelab._claim import (
     PARK_DAYS,
     PARK_WINDOW_DAYS,
@@ -25,7 +31,14 @@ from reconciler.remote.engagelab._claim import (
     _Read,
     park,
 )
-from tests.support.api import Admin, client_for, create_body, emulator_app, plain
+from tests.support.api import (
+    Admin,
+    HookTransport,
+    client_for,
+    create_body,
+    emulator_app,
+    plain,
+)
 from tests.support.clock import NOW
 from tests.support.emulator import Api
 
@@ -190,3 +203,28 @@ def test_across_pages_the_ascending_pass_decides() -> None:
 
 def test_mine_not_seen_is_gone() -> None:
     assert verdict([read(1, 1, "X")]) == ("gone", "")
+
+
+def test_a_promotion_whose_copy_another_writer_deleted_says_so_and_what_comes_next() -> None:
+    app = emulator_app()
+
+    async def scenario() -> str:
+        async with client_for(app) as other:
+
+            async def withdraw_first(request: httpx.Request) -> None:
+                if request.method == "PUT":  # the promotion: another writer was quicker
+                    await other.delete_schedule(request.url.path.rsplit("/", 1)[1])
+
+            transport = HookTransport(EmulatorTransport(app), withdraw_first)
+            claiming = client_for(app, transport=transport, retry=FAST, park_creates_from=NOW)
+            async with claiming:
+                with pytest.raises(ScheduleNotFound) as caught:
+                    await claiming.create_schedule(create_body("a"))
+        return str(caught.value)
+
+    message = asyncio.run(scenario())
+    assert "HTTP 404, 28104 our parked copy of 'a' was deleted by another writer" in message
+    assert "nothing of this create is left in the app, and the next plan shows it as a create" in (
+        message
+    )
+    assert asyncio.run(listing(app)) == []

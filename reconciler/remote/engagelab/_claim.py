@@ -111,7 +111,12 @@ from typing import Any, Literal
 
 from reconciler.core import parked as parked_mark
 from reconciler.remote.engagelab._listing import LIST_PATH, Fetch, _parse_page
-from reconciler.remote.engagelab.errors import ApiError, CreateAmbiguous, CreateContended
+from reconciler.remote.engagelab.errors import (
+    ApiError,
+    CreateAmbiguous,
+    CreateContended,
+    ScheduleNotFound,
+)
 
 #: How far ahead a parked schedule's fire times lie: the API's year, less a week of margin.
 PARK_DAYS = 358
@@ -364,6 +369,12 @@ async def create_claimed(
             refused = failed
         if refused is None:
             return schedule_id
+        if isinstance(refused, ScheduleNotFound):
+            raise refused.with_explanation(
+                f"our parked copy of {name!r} was deleted by another writer before it could "
+                "be promoted: nothing of this create is left in the app, and the next plan "
+                "shows it as a create"
+            )
         await _withdraw_quietly(withdraw, schedule_id)
         raise refused
     if verdict == "gone":
