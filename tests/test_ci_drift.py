@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconciler.ci.markers import parse
+from reconciler.remote.engagelab._claim import park
 from tests.support.cli import applied, client_for, config, doc, run, write
+from tests.support.clock import NOW
 from tests.support.github import HUMAN, FakeGitHub
 
 
@@ -103,6 +106,40 @@ def test_a_drift_that_trips_a_guard_still_opens_the_issue(repo: Path, fake: Fake
     body = the_issue(fake)["body"]
     assert "Applying this would be refused: would delete 2 of 3" in body
     assert "<b>x</b>" in body
+
+
+def left_parked(repo: Path, name: str, parked_at: datetime) -> None:
+    """What an apply killed at `parked_at` between a POST and its promotion leaves."""
+
+    async def post() -> None:
+        async with client_for(repo) as client:
+            await client.create_schedule(park(doc(name), parked_at, "killed"))
+
+    asyncio.run(post())
+
+
+def test_drift_reports_leftovers_and_flags_those_older_than_a_day(
+    repo: Path, fake: FakeGitHub
+) -> None:
+    write(repo, doc("a"), doc("b"), file="all")
+    applied()
+    left_parked(repo, "fresh", NOW)  # an apply may be settling it right now
+    check, _ = drift_run()
+    assert check.output.strip() == "local: drift"
+    body = the_issue(fake)["body"]
+    assert "(-) withdraw</code> <b>fresh</b>" in body
+    assert "[!WARNING]" not in body
+
+    left_parked(repo, "old", NOW - timedelta(days=2))
+    check, _ = drift_run()
+    body = the_issue(fake)["body"]
+    assert (
+        "> [!WARNING]\n> 1 parked copy (old) left by an interrupted apply waited longer than "
+        "a day: no apply has run since." in body
+    )
+    applied()  # no --force: the leftovers are withdrawn
+    check, issues = drift_run()
+    assert "drift gone" in issues.output
 
 
 def test_another_targets_issue_and_a_forged_one_are_left_alone(

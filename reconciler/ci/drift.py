@@ -5,6 +5,8 @@ credentials) and writes drift-TARGET.json:
 
     state   clean | drift | refused (a drift that trips a guard) | error
     checksum, markdown (the plan, refused or not), reason
+    leftovers  parked copies interrupted applies left more than a day ago, in words
+               ("" if none): drift that no one made by hand, flagged in the issue
 
 `sync_issues` (the issues job, GITHUB_TOKEN only) keeps one issue per target,
 labelled `drift` and found by the exact marker `<!-- reconciler-drift
@@ -24,13 +26,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import DRIFT, NO_CHECKSUM, Marker, find, with_marker
 from reconciler.config.targets import Target
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.plan.changes import Plan
 
 __all__ = [
     "LABEL",
@@ -54,6 +59,7 @@ class DriftReport:
     markdown: str = ""
     reason: str = ""
     summary: str = ""
+    leftovers: str = ""
 
     def data(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -80,6 +86,21 @@ async def check_drift(target: Target, now: datetime) -> DriftReport:
         render_markdown(plan, limit=60_000),
         reason,
         summary_line(plan),
+        _stale_leftovers(plan),
+    )
+
+
+def _stale_leftovers(plan: Plan) -> str:
+    """The parked copies that waited longer than a day, in words ("" if none)."""
+    stale = plan.stale_leftovers()
+    if not stale:
+        return ""
+    names = ", ".join(c.name for c in stale[:10]) + (" …" if len(stale) > 10 else "")
+    return (
+        f"{len(stale)} parked cop{'y' if len(stale) == 1 else 'ies'} ({names}) left by an "
+        "interrupted apply waited longer than a day: no apply has run since. They cannot "
+        "fire for 350 days after they were parked, but only an apply clears them: run "
+        "the reconciler-apply workflow (it completes or withdraws them, no --force needed)."
     )
 
 
@@ -127,6 +148,8 @@ def _body(report: DriftReport) -> str:
     )
     if report.state == "refused":
         text += f"> [!CAUTION]\n> Applying this would be refused: {report.reason}\n\n"
+    if report.leftovers:
+        text += f"> [!WARNING]\n> {report.leftovers}\n\n"
     return with_marker(Marker(DRIFT, report.target, report.checksum), text + report.markdown)
 
 
