@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,9 @@ import pytest
 import yaml
 
 from reconciler.core.model import canonical
-from tests.support.cli import applied, by_name, doc, run, write
+from reconciler.remote.engagelab._claim import park
+from tests.support.cli import applied, by_name, client_for, doc, run, write
+from tests.support.clock import NOW
 
 EVERY_KIND: list[dict[str, Any]] = [
     doc("单次推送_once"),
@@ -105,6 +108,26 @@ def test_import_honours_manage_prefix_and_dir(repo: Path) -> None:
     result = run("import", "--dir", "imported")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in (repo / "imported").glob("*.yaml")) == ["team_a.yaml"]
+
+
+def test_import_never_writes_a_parked_copy_as_a_schedule(repo: Path) -> None:
+    write(repo, doc("kept"))
+    applied()
+    (repo / "schedules.d" / "kept.yaml").unlink()
+
+    async def leave_parked() -> None:  # an apply killed before it promoted "half"
+        async with client_for(repo) as client:
+            await client.create_schedule(park(doc("half"), NOW, "killed"))
+
+    asyncio.run(leave_parked())
+    result = run("import")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (repo / "schedules.d").glob("*.yaml")) == ["kept.yaml"]
+    assert "warning: half (id " in result.stderr
+    assert (
+        "it is a copy parked by an interrupted apply on 2026-11-21 00:00 UTC, not a schedule; "
+        "apply completes or withdraws it" in result.stderr
+    )
 
 
 def test_history_lists_runs_newest_first_after_the_clock_passes(

@@ -2,7 +2,9 @@
 
 Each managed remote schedule becomes one YAML file named after it, with the
 schema modeline on top, keys in the API's order and every time quoted, so
-that the files plan as all noop against the app they came from.
+that the files plan as all noop against the app they came from. A parked copy
+an interrupted apply left (``reconciler.core.parked``) is not a schedule: it is
+named in a warning and never written.
 
 All or nothing. Every reason not to write is found before the first file is
 written, and reported together (exit 1): a name the repository's rules would
@@ -28,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.core import parked
 from reconciler.core.diagnostics import one_line
 from reconciler.core.model import Schedule, schedule_from_json
 from reconciler.desired.names import name_problem
@@ -135,6 +138,14 @@ def plan_files(
     refused: list[str] = []
     for r in sorted(remote, key=lambda r: r.position):
         if not r.name.startswith(manage_prefix):
+            continue
+        mark = None if getattr(r, "problem", None) else parked.mark_of(r.body())
+        if mark is not None:
+            # Half a create, never a user's schedule: as a file it would be applied as one.
+            warnings.append(
+                f"{r.name} (id {r.schedule_id}) was not written: it is a copy "
+                f"{mark.describe()}, not a schedule; apply completes or withdraws it"
+            )
             continue
         problems = _refusals(r)
         if problems:
