@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from reconciler.config.targets import Target
-from reconciler.core import pointer
+from reconciler.core import parked, pointer
 from reconciler.core.diagnostics import Diagnostic, close_match, unknown_key
 from reconciler.core.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
 from reconciler.core.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time
@@ -325,6 +325,13 @@ class _Checker:
             )
 
     def check_push(self, push: Any) -> None:
+        if isinstance(push, dict) and parked.mark_of({"push": push}) is not None:
+            # The mark of a parked copy: applied, the schedule would be taken for one.
+            self.add(
+                "/push/request_id",
+                f"push.request_id must not start with {parked.PREFIX!r}: reconciler marks "
+                "unfinished creates with it",
+            )
         body = push.get("body") if isinstance(push, dict) else None
         if not isinstance(body, dict) or body.get("notification") or body.get("message"):
             return
