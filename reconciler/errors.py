@@ -6,6 +6,8 @@
     ├── ApiError                     (reconciler.remote.engagelab.errors) the remote refused or failed
     ├── PlanRefused                  a safety guard or a conflict stops the plan
     ├── StalePlan                    a saved plan or checksum no longer matches the remote
+    ├── LocalStateError              endpoint: local's state file is read-only, locked or broken
+    ├── LocalStateError              endpoint: local's state file is read-only, locked or broken
     └── CiError                      (reconciler.ci.errors) a CI step: GitHubError, EventError, …
 
 Messages are one line, name the file and line, the schedule, or the API code,
@@ -14,7 +16,14 @@ and never carry a credential.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "PlanRefused", "ReconcilerError", "SourceError", "StalePlan"]
+__all__ = [
+    "ConfigError",
+    "LocalStateError",
+    "PlanRefused",
+    "ReconcilerError",
+    "SourceError",
+    "StalePlan",
+]
 
 
 class ReconcilerError(Exception):
@@ -35,3 +44,7 @@ class PlanRefused(ReconcilerError):
 
 class StalePlan(ReconcilerError):
     """The reviewed plan no longer matches what the remote and the files say now."""
+
+
+class LocalStateError(ReconcilerError):
+    """The embedded emulator's state file (`endpoint: local`) cannot be read or written."""

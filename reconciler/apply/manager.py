@@ -82,7 +82,7 @@ async def plan_target(
 ) -> Plan:
     """Read the files (unless `desired` is given), open the target, plan: `reconciler plan`."""
     desired = desired or read_desired(target, now)
-    async with open_provider(target, now) as client:
+    async with open_provider(target, now, writable=False) as client:
         return await compute_plan(
             target, client, desired, now, resolve_duplicates=resolve_duplicates
         )

@@ -18,7 +18,7 @@ async def _history(target: Target, ref: str) -> tuple[str, str, Sequence[Run]]:
     from reconciler.remote.history import runs_of
     from reconciler.remote.registry import open_provider
 
-    async with open_provider(target, now()) as remote:
+    async with open_provider(target, now(), writable=False) as remote:
         return await runs_of(remote, ref)
 
 

@@ -17,7 +17,7 @@ async def _import(target: Target, directory: Path, overwrite: bool) -> tuple[lis
     from reconciler.remote.registry import open_provider
     from reconciler.repo.importer import plan_files, write_files
 
-    async with open_provider(target, now()) as client:
+    async with open_provider(target, now(), writable=False) as client:
         remote = await client.list_schedules()
     files, warnings = plan_files(remote, directory, target.root, target.manage_prefix)
     return write_files(files, target.root, overwrite), warnings

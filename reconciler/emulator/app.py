@@ -65,7 +65,9 @@ class Emulator:
         start = initial_now(settings.now)
         self.injector = FaultInjector(settings.faults, settings.seed, settings.rate_limit)
         self.rules = Rules(lenient=settings.lenient)
-        self.store = Store(settings.state)
+        self.store = Store(
+            settings.state, busy_timeout=settings.busy_timeout, snapshot=settings.state_snapshot
+        )
         self.clock = Clock(self.store)
         if start is not None:
             self.clock.set(start)

@@ -29,6 +29,10 @@ class Settings:
     apps: tuple[AppCredentials, ...] = (DEMO_APP,)
     # SQLite file path; None keeps the store in ":memory:" (one store implementation).
     state: str | None = None
+    # Start from `state` but never write to it: every change stays in memory.
+    state_snapshot: bool = False
+    # Seconds a writer waits for another process's transaction on `state`.
+    busy_timeout: float = 30.0
     # Fixed start of the clock (aware); None: RECONCILER_NOW if set, else the stored clock
     # or the wall clock.
     now: datetime | None = None

@@ -9,6 +9,10 @@ One step SQLite does not wait for: switching a new file to WAL needs it to itsel
 connection holds a lock on it — which is what two `reconciler apply` starting together
 on a fresh `.reconciler/local.db` did. So the switch is retried until the same busy
 timeout has passed, and skipped when the file is in WAL mode already.
+
+A *snapshot* store reads the file once and keeps every change in memory: it never
+writes to the file, creates nothing beside it, and works on a file it may only read
+(snapshot.py). A reader that only plans needs no more.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from reconciler.emulator.snapshot import copy_state
 
 __all__ = ["BUSY_TIMEOUT", "MSG_ID_BASE", "SCHEMA", "Advance", "NewRun", "Run", "Store", "Stored"]
 
@@ -133,9 +139,9 @@ def _stored(row: tuple[Any, ...]) -> Stored:
     )
 
 
-def _use_wal(db: sqlite3.Connection) -> None:
+def _use_wal(db: sqlite3.Connection, busy_timeout: float) -> None:
     """Put the file in WAL mode, waiting out other connections' locks (see the module doc)."""
-    deadline = time.monotonic() + BUSY_TIMEOUT
+    deadline = time.monotonic() + busy_timeout
     while True:
         try:
             (mode,) = db.execute("PRAGMA journal_mode").fetchone()
@@ -149,26 +155,39 @@ def _use_wal(db: sqlite3.Connection) -> None:
 
 
 class Store:
-    """Schedules, runs and the clock; safe to share between threads and processes."""
+    """Schedules, runs and the clock; safe to share between threads and processes.
 
-    def __init__(self, path: str | None = None) -> None:
-        target = ":memory:" if path is None else path
-        if path is not None and os.path.dirname(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+    `path` None keeps everything in memory; `snapshot` starts from the file at `path`
+    (if there is one) and keeps every change in memory. Writers wait for each other up
+    to `busy_timeout` seconds. Raises sqlite3.Error when the file cannot be used.
+    """
+
+    def __init__(
+        self, path: str | None = None, *, busy_timeout: float = BUSY_TIMEOUT, snapshot: bool = False
+    ) -> None:
+        target = ":memory:" if path is None or snapshot else path
+        if target != ":memory:" and os.path.dirname(target):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE.
         self._db = sqlite3.connect(
-            target, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
+            target, isolation_level=None, check_same_thread=False, timeout=busy_timeout, uri=True
         )
         self._lock = threading.RLock()
-        with self._lock:
-            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-            if path is not None:
-                _use_wal(self._db)
-                self._db.execute("PRAGMA synchronous = NORMAL")
-            with self._write() as db:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+        try:
+            with self._lock:
+                self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+                if target != ":memory:":
+                    _use_wal(self._db, busy_timeout)
+                    self._db.execute("PRAGMA synchronous = NORMAL")
+                with self._write() as db:
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                if snapshot and path is not None and os.path.exists(path):
+                    copy_state(self._db, path)
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         with self._lock:

@@ -13,7 +13,7 @@ A schedule that is not there (deleted meanwhile, expired, never there) is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -133,10 +133,25 @@ class TargetLike(Protocol):
     @property
     def is_local(self) -> bool: ...
     @property
+    def root(self) -> Path:
+        """The repository's root, which paths in messages are shown relative to."""
+        ...
+
+    @property
     def state_file(self) -> Path: ...
 
 
-Connect = Callable[[TargetLike, datetime], AbstractAsyncContextManager[ScheduleProvider]]
+class Connect(Protocol):
+    """Opens a target's remote: `async with connect(target, now) as remote:`.
+
+    `now` is the planner's clock. `writable` False says the caller only reads (plan,
+    import, history, drift): a provider may then open its remote read-only (the
+    embedded emulator reads its state file as a snapshot and never writes to it).
+    """
+
+    def __call__(
+        self, target: TargetLike, now: datetime, *, writable: bool = True
+    ) -> AbstractAsyncContextManager[ScheduleProvider]: ...
 
 
 @dataclass(frozen=True)

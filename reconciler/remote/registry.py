@@ -41,10 +41,12 @@ def provider_named(name: str) -> Provider:
 
 
 def open_provider(
-    target: TargetLike, now: datetime
+    target: TargetLike, now: datetime, *, writable: bool = True
 ) -> AbstractAsyncContextManager[ScheduleProvider]:
     """`async with open_provider(target, now) as remote:` the app of `target`.
 
     `now` is the planner's clock: the embedded emulator (`endpoint: local`) runs on it.
+    A caller that only reads passes `writable=False` (plan, import, history, drift):
+    the embedded emulator then reads its state file as a snapshot and never writes it.
     """
-    return provider_named(target.provider).connect(target, now)
+    return provider_named(target.provider).connect(target, now, writable=writable)

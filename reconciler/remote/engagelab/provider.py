@@ -23,8 +23,11 @@ __all__ = ["PROVIDER", "connect"]
 
 
 @asynccontextmanager
-async def connect(target: TargetLike, now: datetime) -> AsyncIterator[ScheduleClient]:
-    """The API client of `target`; for `endpoint: local`, the emulator in-process."""
+async def connect(
+    target: TargetLike, now: datetime, *, writable: bool = True
+) -> AsyncIterator[ScheduleClient]:
+    """The API client of `target`; for `endpoint: local`, the emulator in-process (on a
+    snapshot of its state file unless `writable`: see reconciler.remote.local)."""
     from reconciler.remote.engagelab._client import ScheduleClient
     from reconciler.remote.engagelab._target import base_url_for, credentials_from_env
 
@@ -35,7 +38,7 @@ async def connect(target: TargetLike, now: datetime) -> AsyncIterator[ScheduleCl
         # Imported here: a real target never loads the emulator.
         from reconciler.remote.local import embedded
 
-        local = embedded(target, now)
+        local = embedded(target, now, writable=writable)
         client = ScheduleClient(
             base_url=local.base_url,
             app_key=local.app_key,
