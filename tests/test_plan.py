@@ -411,3 +411,32 @@ def test_a_leftover_parked_more_than_a_day_ago_is_stale_with_a_warning() -> None
         "1 parked copy(ies) waited longer than 1 day: old (id parked-old-0, 2026-11-19 00:00 "
         "UTC): an apply was interrupted and not run again; apply completes or withdraws them",
     )
+
+
+# --- the guards at their exact boundaries: "more than" trips, "as many as" passes ---------
+
+
+def test_deletes_at_exactly_max_delete_percent_pass_and_one_more_trips() -> None:
+    at_limit = plan_of([desired(f"s{i}") for i in range(7)], _many(10))
+    assert (at_limit.count("delete"), at_limit.problems) == (3, ())  # 30% of 10, not more
+    assert plan_of([desired(f"s{i}") for i in range(6)], _many(10)).problems != ()
+
+
+def test_updates_at_exactly_max_update_percent_pass_and_one_more_trips() -> None:
+    new_push = {"to": "all", "body": {"platform": "all", "notification": {"alert": "new"}}}
+
+    def updating(n: int) -> Plan:
+        wanted = [desired(f"s{i}", push=new_push) for i in range(n)]
+        return plan_of(wanted + [desired(f"s{i}") for i in range(n, 10)], _many(10))
+
+    assert (updating(5).count("update"), updating(5).problems) == (5, ())  # 50% of 10
+    assert updating(6).problems == (
+        "would update or replace 6 of 10 managed schedules (60.0% > max_update_percent 50%)",
+    )
+
+
+def test_a_result_of_exactly_quota_active_schedules_passes_and_one_more_trips() -> None:
+    existing = [remote("a", 0), remote("b", 1)]
+    assert plan_of([desired("a"), desired("b"), desired("c")], existing, quota=3).problems == ()
+    over = plan_of([desired(n) for n in "abcd"], existing, quota=3)
+    assert over.problems == ("would leave 4 active schedules in the app, above the quota of 3",)

@@ -23,6 +23,7 @@ from reconciler.remote.engagelab import (
     ScheduleNotFound,
 )
 from reconciler.remote.engagelab._claim import (
+    MAX_ROUNDS,
     PARK_DAYS,
     PARK_WINDOW_DAYS,
     PARKED_PREFIX,
@@ -228,3 +229,47 @@ def test_a_promotion_whose_copy_another_writer_deleted_says_so_and_what_comes_ne
         message
     )
     assert asyncio.run(listing(app)) == []
+
+
+def test_a_claim_that_cannot_settle_withdraws_its_copy_and_never_promotes() -> None:
+    """Driven to its last round by a server whose listing never lets the order be shown:
+    another `x` appears on page 3 only when page 3 is read right after page 1 (the
+    descending pass), never in the ascending one, and ours stays on page 2."""
+    seen: list[tuple[str, str]] = []
+    previous_page = [0]
+
+    def lying_app(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        if request.method == "POST":
+            return httpx.Response(200, json={"schedule_id": "ours", "name": "x"})
+        if request.method != "GET":
+            return httpx.Response(200)
+        page = int(request.url.params["page"])
+        entries = {
+            2: [{"schedule_id": "ours", "name": "x", "enabled": True}],
+            3: [{"schedule_id": "theirs", "name": "x", "enabled": True}]
+            if previous_page[0] == 1
+            else [],
+        }.get(page, [])
+        previous_page[0] = page
+        listing = {"total_count": 150, "total_pages": 3, "page": page, "schedules": entries}
+        return httpx.Response(200, json=listing)
+
+    async def scenario() -> str:
+        client = client_for(
+            emulator_app(),
+            transport=httpx.MockTransport(lying_app),
+            retry=FAST,
+            park_creates_from=NOW,
+        )
+        async with client:
+            with pytest.raises(CreateContended) as caught:
+                await client.create_schedule(create_body("x"))
+        return str(caught.value)
+
+    message = asyncio.run(scenario())
+    assert "could not settle who created 'x' first (the app kept changing)" in message
+    assert "ours was withdrawn before it could fire" in message
+    methods = Counter(method for method, _ in seen)
+    assert methods == {"POST": 1, "GET": MAX_ROUNDS * 7, "DELETE": 1}  # never a PUT
+    assert seen[-1] == ("DELETE", "/v4/schedules/ours")
