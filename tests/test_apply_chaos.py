@@ -13,31 +13,26 @@ same way.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from reconciler.apply.executor import apply_plan
 from reconciler.config.targets import Safety, Target
 from reconciler.core.model import Schedule, schedule_from_json
-from reconciler.emulator import DEMO_APP, Settings, create_app
+from reconciler.emulator import Settings, create_app
 from reconciler.emulator.server import serve_in_thread
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.plan.planner import make_plan
 from reconciler.remote.engagelab import RemoteSchedule, RetryPolicy
 from tests.support.api import client_for
-from tests.support.clock import NOW, NOW_ISO
+from tests.support.clock import NOW
 from tests.support.hostile import listing
+from tests.support.kill import apply, kill_apply_after, repo_for
 
 FAULTS = ["error=503:0.2", "error=429:0.05", "drop-after-commit=0.05"]
 FAST_RETRIES = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005, retry_after_cap=0.005)
@@ -144,32 +139,6 @@ def test_chaos_soak(seed: int) -> None:
 # --- SIGKILL ---------------------------------------------------------------------------
 
 
-def repo_for(root: Path, base_url: str, docs: list[dict[str, Any]]) -> None:
-    (root / "schedules.d").mkdir(parents=True, exist_ok=True)
-    for old in (root / "schedules.d").glob("*.yaml"):
-        old.unlink()
-    (root / "schedules.d" / "all.yaml").write_text(yaml.safe_dump_all(docs), encoding="utf-8")
-    config = {
-        "default_target": "emu",
-        "targets": {"emu": {"endpoint": base_url, "site_timezone": "UTC"}},
-        "safety": {"max_delete_percent": 100, "max_update_percent": 100, "min_existing": 0},
-    }
-    (root / "reconciler.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-
-
-def cli(root: Path) -> list[str]:
-    return [sys.executable, "-m", "reconciler", "--chdir", str(root), "apply", "--auto-approve"]
-
-
-def env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "RECONCILER_NOW": NOW_ISO,
-        "ENGAGELAB_APP_KEY": DEMO_APP.key,
-        "ENGAGELAB_MASTER_SECRET": DEMO_APP.secret,
-    }
-
-
 @pytest.mark.timeout(300)
 def test_sigkill_at_a_random_moment_then_apply_converges(tmp_path: Path) -> None:
     existing, desired = scenario()
@@ -181,28 +150,11 @@ def test_sigkill_at_a_random_moment_then_apply_converges(tmp_path: Path) -> None
         with serve_in_thread(Settings(**{**settings.__dict__, "state": str(state)})) as base_url:
             root = tmp_path / f"repo{run}"
             repo_for(root, base_url, existing)
-            setup = subprocess.run(
-                cli(root), env=env(), capture_output=True, text=True, timeout=120
-            )
+            setup = apply(root)
             assert setup.returncode == 0, setup.stderr
             repo_for(root, base_url, [d.body() for d in desired])
-            proc = subprocess.Popen(
-                cli(root), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
-            assert proc.stdout is not None
-            for line in proc.stdout:  # wait until the plan is shown: the changes start right after
-                if line.startswith("Checksum:"):
-                    break
-            time.sleep(rng.uniform(0.0, 0.6))
-            interrupted += proc.poll() is None
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-            proc.stdout.close()
-            assert proc.stderr is not None
-            proc.stderr.close()
-            again = subprocess.run(
-                cli(root), env=env(), capture_output=True, text=True, timeout=120
-            )
+            interrupted += kill_apply_after(root, rng.uniform(0.0, 0.6))
+            again = apply(root)
             assert again.returncode == 0, again.stdout[-2000:] + again.stderr
             assert_converged(listing(base_url), desired)
     # Most kills landed while the apply was still at work.
