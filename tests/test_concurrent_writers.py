@@ -20,9 +20,11 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.core.model import canonical
@@ -188,8 +190,14 @@ def test_a_killed_loser_leaves_nothing_that_fires(tmp_path: Path) -> None:
         # fires at the real time twice.
         real = Counter(r.name for r in listing(url) if "reconciler-parked:" not in str(r.push))
         assert max(real.values(), default=0) <= 1, real
-        again = run_capped(
-            tmp_path / "repo", "apply", "--auto-approve", "--resolve-duplicates", "keep-oldest"
-        )
+        # A plain apply: the victim's parked copies beside the survivor's are withdrawn.
+        again = run_capped(tmp_path / "repo", "apply", "--auto-approve")
         assert again.code == 0, again.stdout[-2000:] + again.stderr
         assert_each_name_once(listing(url), docs)
+        # A year later each name fired once: no copy of the victim's lived on to fire.
+        later = (NOW + timedelta(days=366)).isoformat()
+        assert httpx.put(f"{url}/_emulator/clock", json={"now": later}, timeout=30).is_success
+        rows = httpx.get(f"{url}/_emulator/state", timeout=30).json()["apps"]["demo_app_key"]
+        assert sorted((r["name"], r["runs"]) for r in rows["schedules"]) == [
+            (d["name"], 1) for d in docs
+        ]
