@@ -12,7 +12,7 @@ import yaml
 
 from reconciler.core.model import canonical
 from reconciler.remote.engagelab._claim import park
-from tests.support.cli import applied, by_name, client_for, doc, run, write
+from tests.support.cli import applied, by_name, client_for, doc, remote, run, write
 from tests.support.clock import NOW
 
 EVERY_KIND: list[dict[str, Any]] = [
@@ -128,6 +128,26 @@ def test_import_never_writes_a_parked_copy_as_a_schedule(repo: Path) -> None:
         "it is a copy parked by an interrupted apply on 2026-11-21 00:00 UTC, not a schedule; "
         "apply completes or withdraws it" in result.stderr
     )
+
+
+def test_history_of_a_name_means_the_schedule_not_a_parked_copy_beside_it(repo: Path) -> None:
+    write(repo, doc("kept"))
+    applied()
+
+    async def leave_parked() -> None:  # another writer's copy of "kept", interrupted
+        async with client_for(repo) as client:
+            await client.create_schedule(park(doc("kept"), NOW, "killed"))
+
+    asyncio.run(leave_parked())
+    result = run("history", "kept")
+    assert result.exit_code == 0, result.stderr
+    assert result.output.startswith(f"kept (id {by_name_kept(repo)}): ")
+
+
+def by_name_kept(repo: Path) -> str:
+    """The id of the schedule "kept" that is not a parked copy."""
+    (found,) = [r for r in remote(repo) if r.name == "kept" and "parked" not in str(r.push)]
+    return found.schedule_id
 
 
 def test_history_lists_runs_newest_first_after_the_clock_passes(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.core import parked
 from reconciler.errors import ReconcilerError
 from reconciler.remote.protocol import Run, ScheduleProvider
 
@@ -18,6 +19,10 @@ async def runs_of(remote: ScheduleProvider, ref: str) -> tuple[str, str, Sequenc
     """
     listed = await remote.list_schedules()
     matches = [r for r in listed if r.name == ref]
+    # A parked copy beside the schedule of its name is half a create that lost or was
+    # interrupted (reconciler.core.parked): it never ran, and the name means the schedule.
+    settled = [r for r in matches if parked.mark_of(r.body()) is None]
+    matches = settled or matches
     if len(matches) > 1:
         ids = ", ".join(r.schedule_id for r in matches)
         raise ReconcilerError(f"several remote schedules are named {ref!r} ({ids}): pass an id")
