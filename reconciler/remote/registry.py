@@ -3,10 +3,11 @@
 How to add a provider (say `acme`):
 
 1. Write `reconciler/remote/acme/`: a client that satisfies
-   `reconciler.remote.protocol.ScheduleProvider` (errors as `ReconcilerError`s),
-   its settings, and a `provider.py` whose `PROVIDER` is a `Provider` (name,
-   default credential variables, `connect`). Import the client inside
-   `connect`, so that `validate` never loads it.
+   `reconciler.remote.protocol.ScheduleProvider` (errors as `ReconcilerError`s,
+   a schedule that is not there as a subclass of `ScheduleMissing`), its
+   settings, and a `provider.py` whose `PROVIDER` is a `Provider` (name,
+   default credential variables, `connect(target, now, *, writable=True)`).
+   Import the client inside `connect`, so that `validate` never loads it.
 2. Add `PROVIDER` to `PROVIDERS` below, and `"acme"` to the `provider` enum of a
    target in `schemas/config.schema.json` (reconciler.yaml is checked against it,
    so an unknown provider is refused naming the file and line).
