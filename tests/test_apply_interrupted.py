@@ -1,7 +1,8 @@
 """An interrupted apply is finished by the next one, with the guards on and no --force.
 
 `reconciler apply` (the real CLI, a process) against a served emulator (uvicorn on
-127.0.0.1) is SIGKILLed at seeded moments while it creates, until the app holds
+127.0.0.1) is SIGKILLed at seeded moments while it creates (after its k-th finished
+create, k seeded), until the app holds
 parked copies (reconciler/core/parked.py). A plain `apply --auto-approve` then exits 0 and
 the app holds exactly the desired schedules: the copies are completed or withdrawn,
 never counted against max_update_percent. With `prune: false` and the file of the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from reconciler.emulator import Settings
 from reconciler.emulator.server import serve_in_thread
 from tests.support.clock import NOW
 from tests.support.hostile import schedule
-from tests.support.kill import apply, kill_apply_after, repo_for
+from tests.support.kill import apply, kill_apply_when, repo_for
 
 #: The defaults of reconciler.yaml: the rerun must pass them as they are.
 GUARDS = {"max_delete_percent": 30, "max_update_percent": 50, "min_existing": 10}
@@ -47,10 +49,22 @@ def parked(rows: list[dict[str, Any]]) -> list[str]:
     return [r["name"] for r in rows if PREFIX in str(r["body"]["push"].get("request_id", ""))]
 
 
+def after_creates(count: int) -> Callable[[str], bool]:
+    """True of the line that reports the `count`-th finished create."""
+    done = [0]
+
+    def reached(line: str) -> bool:
+        done[0] += line.startswith("created ")
+        return done[0] >= count
+
+    return reached
+
+
 def kill_until_parked(root: Path, base_url: str, rng: random.Random) -> int:
-    """Kill applies at seeded moments until parked copies are left; how many there are."""
+    """Kill applies at seeded moments (after the k-th create it reports done: the others of
+    its batch are parked or promoting then) until parked copies are left; how many."""
     for _ in range(KILLS):
-        kill_apply_after(root, rng.uniform(0.05, 0.5))
+        kill_apply_when(root, after_creates(rng.randint(1, 6)))
         left = parked(state(base_url))
         if left:
             return len(left)

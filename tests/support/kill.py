@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,14 @@ def apply(root: Path) -> subprocess.CompletedProcess[str]:
 def kill_apply_after(root: Path, delay: float) -> bool:
     """Start `apply --auto-approve`, SIGKILL it `delay` seconds after its plan is shown;
     whether it was still at work when killed."""
+    return kill_apply_when(root, lambda line: line.startswith("Checksum:"), delay)
+
+
+def kill_apply_when(root: Path, moment: Callable[[str], bool], delay: float = 0.0) -> bool:
+    """Start `apply --auto-approve`, SIGKILL it `delay` seconds after `moment` is true of a
+    line it printed (the plan's `Checksum:`; each `created NAME id=…` once done); whether
+    it was still at work when killed. A moment told by its output holds on a loaded
+    machine too, where a delay alone may fall before the changes or after the last."""
     proc = subprocess.Popen(
         apply_command(root),
         env=cli_env(),
@@ -64,8 +73,8 @@ def kill_apply_after(root: Path, delay: float) -> bool:
     )
     assert proc.stdout is not None
     assert proc.stderr is not None
-    for line in proc.stdout:  # the changes start right after the plan
-        if line.startswith("Checksum:"):
+    for line in proc.stdout:
+        if moment(line):
             break
     time.sleep(delay)
     running = proc.poll() is None
