@@ -21,6 +21,7 @@ from reconciler.remote.engagelab import (
     base_url_for,
     credentials_from_env,
 )
+from reconciler.remote.protocol import ScheduleMissing
 from tests.support.api import (
     DEMO_KEY,
     DEMO_SECRET,
@@ -203,3 +204,18 @@ def test_unknown_id_is_schedule_not_found_on_every_method() -> None:
         assert "28104 the schedule does not exist" in str(err)
         assert DEMO_SECRET not in str(err)
     assert DEMO_KEY  # the helper's credentials are the emulator's demo app
+
+
+def test_a_schedule_not_found_is_the_seams_schedule_missing_in_other_words() -> None:
+    """apply catches ScheduleMissing (remote/protocol.py) and rephrases it, keeping what
+    the provider said of the request."""
+    err = ScheduleNotFound(
+        "the schedule does not exist", status=404, code=28104, method="PUT", path="/v4/schedules/x"
+    )
+    assert isinstance(err, ScheduleMissing)
+    assert isinstance(err, ApiError)
+    said = err.with_explanation("deleted meanwhile")
+    assert isinstance(said, ScheduleNotFound)
+    assert str(said) == "PUT /v4/schedules/x: HTTP 404, 28104 deleted meanwhile"
+    plain = ScheduleMissing("no such schedule").with_explanation("deleted meanwhile")
+    assert (type(plain), str(plain)) == (ScheduleMissing, "deleted meanwhile")

@@ -1,11 +1,12 @@
 """Remote: the apps a target's schedules go to, behind one seam.
 
-    protocol.py    ScheduleProvider (and RemoteSchedule, Run): what plan, apply,
-                   import, history and drift need of a remote; Provider
+    protocol.py    ScheduleProvider (and RemoteSchedule, Run, ScheduleMissing): what
+                   plan, apply, import, history and drift need of a remote; Provider
     registry.py    the providers a target may name, and open_provider(target, now);
                    how to add a provider
     engagelab/     the EngageLab v4 Schedules API client, its settings and provider
-    local.py       the embedded EngageLab emulator of `endpoint: local`
+    local.py       the embedded EngageLab emulator of `endpoint: local`, on its state
+                   file (a snapshot for readers), and what is wrong with that file
     history.py     one schedule's runs, found by name or id
 
 The remote sits below config (config reads a provider's default credential

@@ -38,8 +38,11 @@ class ScheduleMissing(ReconcilerError):
     `ScheduleNotFound`), so apply can say why without knowing the provider."""
 
     def with_explanation(self, explanation: str) -> Self:
-        """This error in other words (what the provider said of the request is kept)."""
-        raise NotImplementedError  # each provider's error renders its own details
+        """This error in other words (a provider's error keeps what it said of the request)."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        Exception.__init__(clone, explanation)
+        return clone
 
 
 class RemoteSchedule(Protocol):

@@ -83,7 +83,7 @@ later page of the ascending pass, and wins. A killed writer leaves a parked X: t
 next plan completes it (a PUT of the desired body, the promotion it missed) when it
 is the only X, or the oldest of parked ones; withdraws it when another X holds the
 name (a promoted one, or an older parked one); and withdraws it when X is no longer
-wanted (``reconciler.plan``, "leftovers"). Completing the oldest agrees with this
+wanted (``reconciler/plan/leftovers.py``). Completing the oldest agrees with this
 protocol: a live writer's younger X loses to it. The next plan cannot tell a copy
 left behind from one a live writer is settling at that moment: completing a live
 writer's copy is the PUT it was about to make, and withdrawing it ends its claim as
