@@ -101,7 +101,7 @@ class Change:
         return (ACTIONS.index(self.action), self.name)
 
     def data(self) -> JSON:
-        """The saved-plan form (README, "The plan"), keys in a fixed order."""
+        """The saved-plan form (docs/concepts/plan.md), keys in a fixed order."""
         out: JSON = {
             "action": self.action,
             "name": self.name,
