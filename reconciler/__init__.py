@@ -3,7 +3,7 @@
 Files in a git repo are the desired state; the v4 Schedules API is the remote;
 `plan` shows what would change and `apply` makes it so.
 
-The Python API is this module's names (see the README's "From Python"):
+The Python API is this module's names (see docs/python-api.md):
 
     load_config(path, cwd) -> Config        reconciler.yaml; .target(name) -> Target
     plan_target(target, now) -> Plan        what `reconciler plan` shows

@@ -3,7 +3,7 @@
 Schedule files and reconciler.yaml come from many hands, and the API is shared
 with other tools: every reader is bounded so that no input can exhaust memory,
 recurse the interpreter to death or hang a CI job. One place for the numbers,
-so that the loader, the API client and the README agree.
+so that the loader, the API client and the documentation (docs/reference/limits.md) agree.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,10 +27,30 @@ settings.load_profile("repeatable")
 
 
 _STARTED: list[float] = []
+#: Set by the release workflow, which runs the suite against the built wheel.
+INSTALLED = "RECONCILER_TEST_INSTALLED"
+
+
+def installed_reconciler_or_refuse(package: Path, checkout: Path) -> str:
+    """Where `reconciler` comes from; refuses when the installed wheel is asked for and the
+    checkout's copy would be tested instead."""
+    if checkout in package.resolve().parents:
+        raise pytest.UsageError(
+            f"{INSTALLED} is set, but reconciler is imported from the checkout ({package}): "
+            "install the wheel, run the `pytest` script with --import-mode=append"
+        )
+    return f"reconciler from the installed wheel: {package}"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _STARTED.append(time.monotonic())
+    if os.environ.get(INSTALLED):
+        import reconciler
+
+        where = installed_reconciler_or_refuse(
+            Path(reconciler.__file__).parent, Path(__file__).resolve().parents[1]
+        )
+        session.config.get_terminal_writer().line(where)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -15,12 +15,23 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import SAMPLES, applied, by_name, client_for, config, doc, remote, run, write
+from tests.support.cli import (
+    EXAMPLES,
+    SAMPLES,
+    applied,
+    by_name,
+    client_for,
+    config,
+    doc,
+    remote,
+    run,
+    write,
+)
 from tests.support.plan import never_fires, periodical
 
 
 def test_first_apply_of_the_samples_then_nothing_to_do(repo: Path) -> None:
-    for sample in SAMPLES.glob("*.yaml"):
+    for sample in [*SAMPLES.glob("*.yaml"), *EXAMPLES.glob("*.yaml")]:
         (repo / "schedules.d" / sample.name).write_text(
             sample.read_text(encoding="utf-8"), encoding="utf-8"
         )

@@ -68,7 +68,9 @@ def wanted(*extras: str) -> list[Requirement]:
 
 
 @pytest.mark.parametrize(
-    ("name", "extras"), [(RUNTIME, ()), (DEVELOPMENT, ("test", "lint"))], ids=[RUNTIME, DEVELOPMENT]
+    ("name", "extras"),
+    [(RUNTIME, ()), (DEVELOPMENT, ("test", "lint", "docs"))],
+    ids=[RUNTIME, DEVELOPMENT],
 )
 def test_the_lock_pins_what_pyproject_asks_for_with_hashes(
     name: str, extras: tuple[str, ...]

@@ -1,7 +1,7 @@
-"""The Python API: the names the README shows come from `reconciler` itself, the README's
-"From Python" snippet runs as written, and every old module path (the README's and the
-CHANGELOG's included) still works for one release, with a DeprecationWarning, giving the
-very objects of the new paths."""
+"""The Python API: the names the documentation shows come from `reconciler` itself, the
+snippet of docs/python-api.md runs as written, and every old module path (the README's, the
+documentation's and the CHANGELOG's included) still works for one release, with a
+DeprecationWarning, giving the very objects of the new paths."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ from tests.support.cli import doc, write
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CHANGELOG = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+PYTHON_API = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").rglob("*.md")))
 
-#: What the README's "From Python" names, importable from the package itself.
-README_API = [
+#: What docs/python-api.md's "The sync path" names, importable from the package itself.
+DOCUMENTED_API = [
     "load_config",
     "sync",
     "SyncOptions",
@@ -40,12 +42,13 @@ README_API = [
 
 
 def snippet() -> str:
-    section = README.split("### From Python", 1)[1]
+    section = PYTHON_API.split("## The sync path", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-@pytest.mark.parametrize("name", README_API)
-def test_the_readme_api_comes_from_the_package_without_a_warning(name: str) -> None:
+@pytest.mark.parametrize("name", DOCUMENTED_API)
+def test_the_documented_api_comes_from_the_package_without_a_warning(name: str) -> None:
+    assert f"::: reconciler.{name}" in PYTHON_API or name in snippet()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert name in reconciler.__all__
@@ -63,7 +66,7 @@ def test_the_packages_names_are_the_modules_objects() -> None:
         _ = reconciler.no_such_name
 
 
-def test_the_readme_snippet_runs_as_written(tmp_path: Path) -> None:
+def test_the_python_api_snippet_runs_as_written(tmp_path: Path) -> None:
     code = snippet()
     assert "from reconciler import" in code
     assert "reconciler.manager" not in code
@@ -130,14 +133,16 @@ def resolve(dotted: str) -> Any:
 
 
 @pytest.mark.parametrize(
-    "dotted", sorted(mentioned_paths(README) | mentioned_paths(CHANGELOG)), ids=str
+    "dotted",
+    sorted(mentioned_paths(README) | mentioned_paths(DOCS) | mentioned_paths(CHANGELOG)),
+    ids=str,
 )
-def test_every_path_the_readme_and_changelog_name_still_works(dotted: str) -> None:
+def test_every_path_the_readme_docs_and_changelog_name_still_works(dotted: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         assert resolve(dotted) is not None
 
 
 def test_the_documents_name_old_paths_too() -> None:
-    named = mentioned_paths(README) | mentioned_paths(CHANGELOG)
+    named = mentioned_paths(README) | mentioned_paths(DOCS) | mentioned_paths(CHANGELOG)
     assert {"reconciler.manager.sync", "reconciler.compose", "reconciler.api._claim"} <= named

@@ -61,7 +61,7 @@ SUMMARY_ORDER: tuple[Action, ...] = (
     "noop",
     "skip",
     "conflict",
-    # Added within format 1 (README, "The plan"): consumers that know only the seven
+    # Added within format 1 (docs/concepts/plan.md): consumers that know only the seven
     # above still read every plan; an action they do not know is a change.
     "complete",
     "withdraw",
@@ -115,7 +115,7 @@ class Change:
         return (ACTIONS.index(self.action), self.name)
 
     def data(self) -> JSON:
-        """The saved-plan form (README, "The plan"), keys in a fixed order."""
+        """The saved-plan form (docs/concepts/plan.md), keys in a fixed order."""
         out: JSON = {
             "action": self.action,
             "name": self.name,

@@ -11,7 +11,7 @@ How to add a provider (say `acme`):
 2. Add `PROVIDER` to `PROVIDERS` below, and `"acme"` to the `provider` enum of a
    target in `schemas/config.schema.json` (reconciler.yaml is checked against it,
    so an unknown provider is refused naming the file and line).
-3. Document it in the README's configuration section.
+3. Document it in docs/reference/configuration.md (and the schema's description).
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def render_text(plan: Plan, *, colour: bool = False, show_unchanged: bool = Fals
 
 
 def render_json(plan: Plan) -> str:
-    """The saved-plan format (README, "The plan"): keys in a fixed order, stable across runs."""
+    """The saved-plan format (docs/concepts/plan.md): keys in a fixed order, stable across runs."""
     return json.dumps(plan.data(), indent=2, ensure_ascii=False) + "\n"
 
 

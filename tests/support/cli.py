@@ -16,8 +16,9 @@ from reconciler.remote.engagelab import RemoteSchedule, ScheduleClient
 from tests.support.api import client_for as api_client_for
 from tests.support.clock import NOW_ISO
 
-#: The sample schedules at the top of the repository.
+#: The sample schedules at the top of the repository, and the documentation's examples.
 SAMPLES = Path(__file__).resolve().parents[2] / "schedules.d"
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 
 def make_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

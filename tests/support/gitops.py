@@ -22,7 +22,7 @@ The team works as people do — branches, pull requests, merges, "Run workflow"
 
 What it does not do: GitHub's environment rules beyond the branch (required
 reviewers approve at once), concurrency groups, and the real token scopes of a
-public repository (see the README's "How the workflows are tested").
+public repository (see docs/workflows.md, "How the workflows are tested").
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ How to add a rule (say `max_per_week_total`):
    `schemas/config.schema.json`: `reconciler.yaml` accepts only what the schema
    names, and the rules run (and their findings show) in the order of their
    fragments there.
-3. Document it in the README's "Policies" section, and test it in
+3. Document it in docs/concepts/policies.md (and the schema's description), and test it in
    `tests/test_policy_rules_<name>.py`.
 
 Nothing else changes: `Policies` reads each rule's settings through its `parse`,
