@@ -93,7 +93,7 @@ def health(state: State, since: str, fmt: str, detailed_exitcode: bool) -> None:
     desired_of = desired_reader(when)
     output = _Output(fmt, detailed_exitcode, several=len(targets) > 1)
     results = asyncio.run(
-        each_target(targets, lambda t: health_target(t, when, window, desired_of(t)))
+        each_target(targets, lambda t: health_target(t, when, window, desired_of))
     )
     if output.several and fmt == "json":
         click.echo(_all_json(results))

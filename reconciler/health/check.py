@@ -19,9 +19,10 @@ decides which remote schedules count; a parked copy (`push.request_id` stamped
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +36,7 @@ from reconciler.health.match import Seen, classify, judge
 from reconciler.health.report import Health, ScheduleHealth
 from reconciler.remote.protocol import RemoteSchedule, Run, ScheduleProvider
 from reconciler.remote.registry import open_provider
-from reconciler.remote.runs import read_runs
+from reconciler.remote.runs import all_of, read_runs
 
 __all__ = ["RUNS_BEFORE", "check_health", "health_target", "zone_label"]
 
@@ -193,29 +194,52 @@ async def check_health(
     desired: Sequence[Schedule],
     history: TriggerHistory,
     window: tuple[datetime, datetime],
+    listed: Sequence[RemoteSchedule] | None = None,
 ) -> Health:
-    """Every managed schedule of `target` over the window [start, now), on an open remote."""
+    """Every managed schedule of `target` over the window [start, now), on an open remote
+    (`listed`: its listing, when already read)."""
     start, now = window
-    listed = await remote.list_schedules()
-    subjects = _subjects(desired, listed, target.manage_prefix)
-    names = {r.schedule_id: s.name for s in subjects for r in s.remotes if not r.problem}
-    runs = await read_runs(remote, names, start - 2 * RUNS_BEFORE)
-    schedules = tuple(_assess(s, runs, history, target, window) for s in subjects)
-    return Health(target.name, start, now, target.site_timezone, schedules, _how_known(history))
+    listed = await remote.list_schedules() if listed is None else listed
+    since = start - 2 * RUNS_BEFORE
+
+    async def one(subject: _Subject) -> ScheduleHealth:
+        # Matched as soon as its runs are in: the matching's CPU fills the waits between
+        # requests that the rate limit imposes anyway.
+        ids = {r.schedule_id: subject.name for r in subject.remotes if not r.problem}
+        runs = await read_runs(remote, ids, since) if ids else {}
+        return _assess(subject, runs, history, target, window)
+
+    schedules = await all_of(one(s) for s in _subjects(desired, listed, target.manage_prefix))
+    return Health(
+        target.name, start, now, target.site_timezone, tuple(schedules), _how_known(history)
+    )
 
 
 async def health_target(
-    target: Target, now: datetime, since: timedelta, desired: Desired | None = None
+    target: Target,
+    now: datetime,
+    since: timedelta,
+    read: Callable[[Target], Desired] | None = None,
 ) -> Health:
-    """Read the files (unless `desired` is given) and their history, open the target, check."""
-    desired = desired or read_desired(target, now)
+    """Read the files (with `read`, by default `read_desired`) and their history while the
+    app is listed, then check: `reconciler health` for one target."""
     start = now - since
-    history = trigger_history(
-        target.root,
-        target.schedules,
-        start - 2 * RUNS_BEFORE,
-        now,
-        max_file_bytes=target.max_file_bytes,
-    )
+
+    def files() -> tuple[Desired, TriggerHistory]:
+        desired = read(target) if read is not None else read_desired(target, now)
+        history = trigger_history(
+            target.root,
+            target.schedules,
+            start - 2 * RUNS_BEFORE,
+            now,
+            max_file_bytes=target.max_file_bytes,
+        )
+        return desired, history
+
     async with open_provider(target, now) as remote:
-        return await check_health(target, remote, desired.result.schedules, history, (start, now))
+        # The files are read in a thread meanwhile: the listing mostly waits on the network.
+        (desired, history), listed = await asyncio.gather(
+            asyncio.to_thread(files), remote.list_schedules()
+        )
+        schedules = desired.result.schedules
+        return await check_health(target, remote, schedules, history, (start, now), listed)

@@ -12,13 +12,27 @@ failure stops the rest and is raised naming the schedule; runs older than
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 from reconciler.errors import ReconcilerError
 from reconciler.remote.protocol import Run, ScheduleProvider
 
-__all__ = ["read_runs"]
+__all__ = ["all_of", "read_runs"]
+
+T = TypeVar("T")
+
+
+async def all_of(work: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run every coroutine at once; their results in order, or the first of our errors (the
+    rest cancelled): never an exception group, which no caller of ours would read."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(coroutine) for coroutine in work]
+    except BaseExceptionGroup as failed:
+        raise _first(failed) from None
+    return [task.result() for task in tasks]
 
 
 async def read_runs(
@@ -35,12 +49,8 @@ async def read_runs(
             ) from None
         return [run for run in runs if run.timestamp >= since]
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = {sid: group.create_task(one(sid)) for sid in names}
-    except BaseExceptionGroup as failed:
-        raise _first(failed) from None
-    return {sid: task.result() for sid, task in tasks.items()}
+    found = await all_of(one(sid) for sid in names)
+    return dict(zip(names, found, strict=True))
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
