@@ -155,10 +155,12 @@ def _body(report: DriftReport, health: HealthReport | None, before: Marker | Non
     return with_marker(marker, text)
 
 
-def _title(report: DriftReport) -> str:
-    if report.state == "clean":
-        return f"Failed or missed pushes on target {report.target}"
-    return f"Drift on target {report.target}"
+def _title(report: DriftReport, health: HealthReport | None) -> str:
+    if report.state != "clean":
+        return f"Drift on target {report.target}"
+    if health is not None and health.state == "error":
+        return f"The health check failed on target {report.target}"
+    return f"Failed or missed pushes on target {report.target}"
 
 
 def _close(gh: GitHub, issue: dict[str, Any], report: DriftReport, healthy: bool) -> str:
@@ -200,7 +202,7 @@ def _one(
         if not open_ or issue is None:
             return f"{name}: no drift" + (", every push due went out" if health else "")
         return _close(gh, issue, report, health is not None)
-    body, title = _body(report, health, before), _title(report)
+    body, title = _body(report, health, before), _title(report, health)
     if issue is None:
         created = gh.create_issue(title, body, [LABEL])
         why = report.state if health is None or report.state != "clean" else health.state
