@@ -36,7 +36,7 @@ from reconciler.health.match import Seen, classify, judge
 from reconciler.health.report import Health, ScheduleHealth
 from reconciler.remote.protocol import RemoteSchedule, Run, ScheduleProvider
 from reconciler.remote.registry import open_provider
-from reconciler.remote.runs import all_of, read_runs
+from reconciler.remote.runs import first_error, read_runs, runs_of
 
 __all__ = ["RUNS_BEFORE", "check_health", "health_target", "zone_label"]
 
@@ -188,31 +188,53 @@ def _how_known(history: TriggerHistory) -> str:
     return f"the repository's history ({history.commits} commit(s) changing schedule files)"
 
 
+def _read(listed: Sequence[RemoteSchedule], prefix: str) -> dict[str, str]:
+    """The managed remote schedules whose runs are read: id -> name."""
+    return {r.schedule_id: r.name for r in listed if r.name.startswith(prefix) and not r.problem}
+
+
+def _assemble(
+    target: Target,
+    desired: Sequence[Schedule],
+    history: TriggerHistory,
+    listed: Sequence[RemoteSchedule],
+    runs: Mapping[str, Sequence[Run]],
+    window: tuple[datetime, datetime],
+) -> Health:
+    subjects = _subjects(desired, listed, target.manage_prefix)
+    schedules = tuple(_assess(s, runs, history, target, window) for s in subjects)
+    start, now = window
+    return Health(target.name, start, now, target.site_timezone, schedules, _how_known(history))
+
+
 async def check_health(
     target: Target,
     remote: ScheduleProvider,
     desired: Sequence[Schedule],
     history: TriggerHistory,
     window: tuple[datetime, datetime],
-    listed: Sequence[RemoteSchedule] | None = None,
 ) -> Health:
-    """Every managed schedule of `target` over the window [start, now), on an open remote
-    (`listed`: its listing, when already read)."""
-    start, now = window
-    listed = await remote.list_schedules() if listed is None else listed
-    since = start - 2 * RUNS_BEFORE
+    """Every managed schedule of `target` over the window [start, now), on an open remote."""
+    listed = await remote.list_schedules()
+    since = window[0] - 2 * RUNS_BEFORE
+    runs = await read_runs(remote, _read(listed, target.manage_prefix), since)
+    return _assemble(target, desired, history, listed, runs, window)
 
-    async def one(subject: _Subject) -> ScheduleHealth:
-        # Matched as soon as its runs are in: the matching's CPU fills the waits between
-        # requests that the rate limit imposes anyway.
-        ids = {r.schedule_id: subject.name for r in subject.remotes if not r.problem}
-        runs = await read_runs(remote, ids, since) if ids else {}
-        return _assess(subject, runs, history, target, window)
 
-    schedules = await all_of(one(s) for s in _subjects(desired, listed, target.manage_prefix))
-    return Health(
-        target.name, start, now, target.site_timezone, tuple(schedules), _how_known(history)
-    )
+async def _when_read(
+    subject: _Subject,
+    fetched: Mapping[str, asyncio.Task[list[Run]]],
+    history: TriggerHistory,
+    target: Target,
+    window: tuple[datetime, datetime],
+) -> ScheduleHealth:
+    """The subject matched as soon as its runs are in."""
+    runs = {
+        r.schedule_id: await fetched[r.schedule_id]
+        for r in subject.remotes
+        if r.schedule_id in fetched
+    }
+    return _assess(subject, runs, history, target, window)
 
 
 async def health_target(
@@ -221,25 +243,40 @@ async def health_target(
     since: timedelta,
     read: Callable[[Target], Desired] | None = None,
 ) -> Health:
-    """Read the files (with `read`, by default `read_desired`) and their history while the
-    app is listed, then check: `reconciler health` for one target."""
+    """`reconciler health` for one target, its parts overlapped: the files (`read`, by
+    default `read_desired`) and their history are read in a thread while the app is
+    opened, listed and its runs read (requests that mostly wait, on the network and the
+    rate limit), and each schedule is matched as soon as its runs are in."""
     start = now - since
+    before = start - 2 * RUNS_BEFORE
 
     def files() -> tuple[Desired, TriggerHistory]:
         desired = read(target) if read is not None else read_desired(target, now)
         history = trigger_history(
-            target.root,
-            target.schedules,
-            start - 2 * RUNS_BEFORE,
-            now,
-            max_file_bytes=target.max_file_bytes,
+            target.root, target.schedules, before, now, max_file_bytes=target.max_file_bytes
         )
         return desired, history
 
-    async with open_provider(target, now) as remote:
-        # The files are read in a thread meanwhile: the listing mostly waits on the network.
-        (desired, history), listed = await asyncio.gather(
-            asyncio.to_thread(files), remote.list_schedules()
-        )
-        schedules = desired.result.schedules
-        return await check_health(target, remote, schedules, history, (start, now), listed)
+    reading = asyncio.ensure_future(asyncio.to_thread(files))
+    try:
+        async with open_provider(target, now) as remote:
+            listed = await remote.list_schedules()
+            async with asyncio.TaskGroup() as group:
+                fetched = {
+                    sid: group.create_task(runs_of(remote, sid, name, before))
+                    for sid, name in _read(listed, target.manage_prefix).items()
+                }
+                desired, history = await reading
+                subjects = _subjects(desired.result.schedules, listed, target.manage_prefix)
+                window = (start, now)
+                checked = [
+                    group.create_task(_when_read(s, fetched, history, target, window))
+                    for s in subjects
+                ]
+    except BaseExceptionGroup as failed:
+        raise first_error(failed) from None
+    finally:
+        if not reading.done():
+            reading.cancel()  # the thread finishes on its own; nobody waits for its result
+    schedules = tuple(task.result() for task in checked)
+    return Health(target.name, start, now, target.site_timezone, schedules, _how_known(history))

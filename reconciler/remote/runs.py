@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from reconciler.errors import ReconcilerError
 from reconciler.remote.protocol import Run, ScheduleProvider
 
-__all__ = ["all_of", "read_runs"]
+__all__ = ["all_of", "first_error", "read_runs", "runs_of"]
 
 T = TypeVar("T")
 
@@ -31,29 +31,30 @@ async def all_of(work: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(coroutine) for coroutine in work]
     except BaseExceptionGroup as failed:
-        raise _first(failed) from None
+        raise first_error(failed) from None
     return [task.result() for task in tasks]
+
+
+async def runs_of(
+    remote: ScheduleProvider, schedule_id: str, name: str, since: datetime
+) -> list[Run]:
+    """The runs at or after `since` of one schedule; an error names it."""
+    try:
+        runs = await remote.msg_ids(schedule_id)
+    except ReconcilerError as err:
+        raise ReconcilerError(f"reading the runs of {name} ({schedule_id}): {err}") from None
+    return [run for run in runs if run.timestamp >= since]
 
 
 async def read_runs(
     remote: ScheduleProvider, names: Mapping[str, str], since: datetime
 ) -> dict[str, list[Run]]:
     """The runs at or after `since` of each schedule id in `names` (id -> name, for errors)."""
-
-    async def one(schedule_id: str) -> list[Run]:
-        try:
-            runs = await remote.msg_ids(schedule_id)
-        except ReconcilerError as err:
-            raise ReconcilerError(
-                f"reading the runs of {names[schedule_id]} ({schedule_id}): {err}"
-            ) from None
-        return [run for run in runs if run.timestamp >= since]
-
-    found = await all_of(one(sid) for sid in names)
+    found = await all_of(runs_of(remote, sid, name, since) for sid, name in names.items())
     return dict(zip(names, found, strict=True))
 
 
-def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first of our errors in `group` (the one a user should read), else the first."""
     leaves: list[BaseException] = []
     pending: list[BaseException] = [group]
