@@ -100,9 +100,8 @@ def _segments(subject: _Subject, history: TriggerHistory) -> tuple[list[Segment]
         return [Segment(None, None, _remote_trigger(subject.remotes[0]))], note
     today = desired.trigger if desired.enabled else None
     if not history.available:
-        return [
-            Segment(None, None, today)
-        ], f"today's trigger over the whole window ({history.reason})"
+        note = f"today's trigger over the whole window ({history.reason})"
+        return [Segment(None, None, today)], note
     declared = history.changes.get(desired.name)
     if not declared:
         return [Segment(None, None, today)], ""
@@ -116,15 +115,14 @@ def _segments(subject: _Subject, history: TriggerHistory) -> tuple[list[Segment]
 def _events(declared: Sequence[Declared]) -> list[str]:
     """`declared …`, `changed …`, `withdrawn …` (removed or disabled) at each commit time."""
     events = []
-    for before, now in itertools.pairwise(declared):
-        what = (
-            "withdrawn"
-            if now.trigger is None
-            else "declared"
-            if before.trigger is None
-            else "changed"
-        )
-        events.append(f"{what} {now.since:%Y-%m-%d %H:%M} UTC")
+    for before, after in itertools.pairwise(declared):
+        if after.trigger is None:
+            what = "withdrawn"
+        elif before.trigger is None:
+            what = "declared"
+        else:
+            what = "changed"
+        events.append(f"{what} {after.since:%Y-%m-%d %H:%M} UTC")
     return events
 
 
