@@ -66,6 +66,7 @@ def test_bad_admin_fault_bodies(api: Api) -> None:
         "faults": ["error=503:0.5"],
         "seed": 3,
         "rate_limit": None,
+        "runs_left": {},
     }
 
 

@@ -10,19 +10,26 @@ credentials) and writes drift-TARGET.json:
 
 `sync_issues` (the issues job, GITHUB_TOKEN only) keeps one issue per target,
 labelled `drift` and found by the exact marker `<!-- reconciler-drift
-target=T checksum=… -->` on the first line of a bot-written body, open or
-closed (reopened rather than duplicated):
+target=T checksum=… health=… -->` on the first line of a bot-written body, open
+or closed (reopened rather than duplicated):
 
     new drift                 open the issue
     drift changed (checksum)  edit the body and comment (an edit notifies nobody)
     same drift                nothing
     drift gone                comment and close
     error                     comment (open the issue if needed) that the check failed; exit 1
+
+With a health report (reconciler.ci.health: the same job checks whether the
+pushes went out), the body gains a health section, rewritten in place on every
+run; a failed or missed push opens the issue even without drift, a change in
+the set of unhealthy schedules is commented on, and the issue closes only when
+there is neither drift nor an unhealthy schedule.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
+from reconciler.ci.health import HealthReport, fit, note, section
 from reconciler.ci.markers import DRIFT, NO_CHECKSUM, Marker, find, with_marker
 from reconciler.config.targets import Target
 from reconciler.errors import ReconcilerError
@@ -134,13 +142,16 @@ def read_reports(folder: Path, targets: list[str]) -> list[DriftReport]:
     return reports
 
 
-def _body(report: DriftReport) -> str:
+#: GitHub refuses an issue body longer than 65,536 characters.
+BODY_LIMIT = 65_000
+
+
+def _drift_text(report: DriftReport) -> str:
     head = f"### Drift on target `{report.target}`\n\n"
     if report.state == "error":
-        return with_marker(
-            Marker(DRIFT, report.target, NO_CHECKSUM),
-            head + f"The drift check failed: `{report.reason}`\n",
-        )
+        return head + f"The drift check failed: `{report.reason}`\n"
+    if report.state == "clean":
+        return head + f"No drift: the app matches the files ({report.summary}).\n"
     text = head + (
         "The app differs from the files on the default branch. Apply the files "
         "(merge a change, or run the reconciler-apply workflow), or change the files "
@@ -150,46 +161,122 @@ def _body(report: DriftReport) -> str:
         text += f"> [!CAUTION]\n> Applying this would be refused: {report.reason}\n\n"
     if report.leftovers:
         text += f"> [!WARNING]\n> {report.leftovers}\n\n"
-    return with_marker(Marker(DRIFT, report.target, report.checksum), text + report.markdown)
+    return text + report.markdown
 
 
-def _one(gh: GitHub, issues: list[dict[str, Any]], report: DriftReport) -> str:
+def _body(report: DriftReport, health: HealthReport | None, before: Marker | None) -> str:
+    """The issue body: the marker, the drift part, then the health part (when reported)."""
+    drifted = report.state in ("drift", "refused")
+    key = None
+    if health is not None:
+        # A failed health check keeps the set the issue reported last.
+        key = health.key if health.state != "error" else (before.health if before else None)
+    marker = Marker(DRIFT, report.target, report.checksum if drifted else NO_CHECKSUM, health=key)
+    text = _drift_text(report)
+    if health is not None:
+        text += "\n" + fit(section(health), BODY_LIMIT - len(text) - 200)
+    return with_marker(marker, text)
+
+
+def _title(report: DriftReport, health: HealthReport | None) -> str:
+    if report.state != "clean":
+        return f"Drift on target {report.target}"
+    if health is not None and health.state == "error":
+        return f"The health check failed on target {report.target}"
+    return f"Failed or missed pushes on target {report.target}"
+
+
+def _close(gh: GitHub, issue: dict[str, Any], report: DriftReport, healthy: bool) -> str:
+    name = report.target
+    also = " and every push due went out" if healthy else ""
+    gh.create_comment(
+        int(issue["number"]), f"No drift on `{name}` any more{also} ({report.summary})."
+    )
+    gh.edit_issue(int(issue["number"]), state="closed", state_reason="completed")
+    return f"{name}: drift gone{also}, closed #{issue['number']}"
+
+
+def _drift_note(report: DriftReport, before: Marker | None, open_: bool) -> str | None:
+    """The comment for the drift part: the check failed, the drift changed, or it is gone."""
+    name = report.target
+    if report.state == "error":
+        return f"The drift check of `{name}` failed: `{report.reason}`"
+    if report.state == "clean":
+        if open_ and before is not None and before.checksum != NO_CHECKSUM:
+            return f"No drift on `{name}` any more ({report.summary}); the issue stays open below."
+        return None
+    if open_ and before is not None and before.checksum == report.checksum:
+        return None
+    return (
+        f"The drift on `{name}` changed: {report.summary} "
+        f"(checksum `{report.checksum}`). The issue body shows the new plan."
+    )
+
+
+def _one(
+    gh: GitHub, issues: list[dict[str, Any]], report: DriftReport, health: HealthReport | None
+) -> str:
     found = find(issues, DRIFT, report.target)
-    issue, marker = found if found is not None else (None, None)
+    issue, before = found if found is not None else (None, None)
     open_ = issue is not None and issue.get("state") == "open"
     name = report.target
-    if report.state == "clean":
+    sick = health is not None and health.state != "healthy"
+    if report.state == "clean" and not sick:
         if not open_ or issue is None:
-            return f"{name}: no drift"
-        gh.create_comment(
-            int(issue["number"]), f"No drift on `{name}` any more ({report.summary})."
-        )
-        gh.edit_issue(int(issue["number"]), state="closed", state_reason="completed")
-        return f"{name}: drift gone, closed #{issue['number']}"
-    body = _body(report)
+            return f"{name}: no drift" + (", every push due went out" if health else "")
+        return _close(gh, issue, report, health is not None)
+    body, title = _body(report, health, before), _title(report, health)
     if issue is None:
-        created = gh.create_issue(f"Drift on target {name}", body, [LABEL])
-        return f"{name}: {report.state}, opened #{created.get('number')}"
+        created = gh.create_issue(title, body, [LABEL])
+        why = report.state if health is None or report.state != "clean" else health.state
+        return f"{name}: {why}, opened #{created.get('number')}"
     number = int(issue["number"])
+    drift_note = _drift_note(report, before, open_)
+    health_note = None
+    if health is not None:
+        health_note = note(name, health, before.health if before else None, open_)
+    fields: dict[str, Any] = {} if open_ else {"state": "open"}
+    # A failing drift check leaves the body of an open issue (the last plan) as it was.
+    if not (report.state == "error" and open_):
+        fields.update({k: v for k, v in (("body", body), ("title", title)) if issue.get(k) != v})
+    if fields:
+        gh.edit_issue(number, **fields)
+    for comment in (drift_note, health_note):
+        if comment:
+            gh.create_comment(number, comment)
+    return _outcome(report, number, drift_note, health_note, bool(fields))
+
+
+def _outcome(
+    report: DriftReport, number: int, drift: str | None, health: str | None, edited: bool
+) -> str:
+    name = report.target
     if report.state == "error":
-        gh.create_comment(number, f"The drift check of `{name}` failed: `{report.reason}`")
-        if not open_:
-            gh.edit_issue(number, state="open", body=body)
         return f"{name}: the check failed, commented on #{number}"
-    if open_ and marker is not None and marker.checksum == report.checksum:
-        return f"{name}: same drift as #{number}"
-    gh.edit_issue(number, state="open", body=body)
-    gh.create_comment(
-        number,
-        f"The drift on `{name}` changed: {report.summary} "
-        f"(checksum `{report.checksum}`). The issue body shows the new plan.",
-    )
-    return f"{name}: the drift changed, updated #{number}"
+    parts = []
+    if drift and report.state != "clean":
+        parts.append("the drift changed")
+    if health:
+        parts.append("the health changed")
+    if parts:
+        return f"{name}: {' and '.join(parts)}, updated #{number}"
+    if report.state != "clean":
+        return f"{name}: same drift as #{number}" + (" (edited in place)" if edited else "")
+    return f"{name}: same health as #{number}" + (" (edited in place)" if edited else "")
 
 
-def sync_issues(gh: GitHub, reports: list[DriftReport]) -> tuple[list[str], bool]:
+def sync_issues(
+    gh: GitHub,
+    reports: list[DriftReport],
+    health: Mapping[str, HealthReport] | None = None,
+) -> tuple[list[str], bool]:
     """Bring each target's issue up to date; the lines, and whether any check failed."""
-    if any(r.state != "clean" for r in reports):
-        gh.ensure_label(LABEL, "D93F0B", "The app differs from the repository")
+    health = health or {}
+    failed_health = any(h.state == "error" for h in health.values())
+    if any(r.state != "clean" for r in reports) or any(
+        h.state != "healthy" for h in health.values()
+    ):
+        gh.ensure_label(LABEL, "D93F0B", "The app differs from the repository, or pushes failed")
     issues = gh.issues(LABEL)
-    return [_one(gh, issues, r) for r in reports], any(r.state == "error" for r in reports)
+    lines = [_one(gh, issues, r, health.get(r.target)) for r in reports]
+    return lines, any(r.state == "error" for r in reports) or failed_health

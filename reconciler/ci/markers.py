@@ -1,7 +1,7 @@
 """Hidden first-line markers: how a step finds its own comment or issue again, exactly.
 
     <!-- reconciler-plan target=prod checksum=sha256:… head=<40-hex sha> run=<run id> -->
-    <!-- reconciler-drift target=prod checksum=sha256:… -->
+    <!-- reconciler-drift target=prod checksum=sha256:… health=sha256:… -->
 
 A marker counts only on the first line of a body written by the Actions bot
 (`github-actions[bot]`): anyone can post a comment carrying a forged marker,
@@ -11,7 +11,8 @@ exactly (`prod` never matches `prod-eu`). A checksum is `sha256:<hex>`, or
 reconciler-plan run that posted the comment (apply checks the comment against
 that run: reconciler.ci.proof); a plan marker without it, as reconciler wrote
 them before, is still found (so its comment is edited in place) but never
-trusted at merge.
+trusted at merge. `health` (drift only, absent before health was reported)
+names the set of unhealthy schedules the issue last reported (`none`: none).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ _RUN = re.compile(r"[1-9][0-9]{0,19}")
 _LINE = re.compile(r"<!-- (reconciler-plan|reconciler-drift)((?: [a-z]+=\S+)+) -->")
 _FIELDS = {
     PLAN: (("target", "checksum", "head", "run"), ("target", "checksum", "head")),
-    DRIFT: (("target", "checksum"),),
+    DRIFT: (("target", "checksum"), ("target", "checksum", "health")),
 }
 
 
@@ -57,11 +58,14 @@ class Marker:
     checksum: str
     head: str | None = None
     run: int | None = None
+    health: str | None = None
 
     def line(self) -> str:
         head = f" head={self.head}" if self.head is not None else ""
         run = f" run={self.run}" if self.run is not None else ""
-        return f"<!-- {self.kind} target={self.target} checksum={self.checksum}{head}{run} -->"
+        health = f" health={self.health}" if self.health is not None else ""
+        fields = f"target={self.target} checksum={self.checksum}{head}{run}{health}"
+        return f"<!-- {self.kind} {fields} -->"
 
     @property
     def reviewed_checksum(self) -> str | None:
@@ -85,12 +89,16 @@ def parse(body: str) -> Marker | None:
     run = fields.get("run")
     if run is not None and not _RUN.fullmatch(run):
         return None
+    health = fields.get("health")
+    if health is not None and not _CHECKSUM.fullmatch(health):
+        return None
     return Marker(
         kind,
         fields["target"],
         fields["checksum"],
         fields.get("head"),
         int(run) if run is not None else None,
+        health,
     )
 
 

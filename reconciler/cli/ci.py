@@ -25,6 +25,7 @@ __all__ = [
     "comment",
     "drift",
     "drift_issues",
+    "health",
     "plan",
     "report",
     "targets",
@@ -225,20 +226,46 @@ def drift(state: State, name: str, out: Path) -> None:
     raise SystemExit(1 if result.state == "error" else 0)
 
 
+@ci.command()
+@click.option("--target", "name", required=True, help="The target to check.")
+@click.option("--out", type=_DIR, required=True, help="Where health-TARGET.json goes.")
+@click.option("--since", default="7d", show_default=True, help="How far back (7d, 36h, 90m).")
+@click.pass_obj
+def health(state: State, name: str, out: Path, since: str) -> None:
+    """Check whether one target's pushes went out; exit 1 only when the check itself fails.
+
+    Example: reconciler ci health --target prod --out drift
+    """
+    from reconciler.ci.health import check_health_report, write_health
+    from reconciler.cli.health import since_option
+
+    window, target = since_option(since), state.config().target(name)
+    result = asyncio.run(check_health_report(target, now(), window))
+    write_health(out, result)
+    actions.summary(actions.environ(), result.markdown or f"`{name}` health: {result.state}")
+    shown = result.reason or result.summary
+    click.echo(f"{name}: health {result.state}{': ' + shown if shown else ''}")
+    raise SystemExit(1 if result.state == "error" else 0)
+
+
 @ci.command("drift-issues")
-@click.option("--dir", "folder", type=_DIR, required=True, help="The drift-TARGET.json files.")
+@click.option(
+    "--dir", "folder", type=_DIR, required=True, help="The drift-TARGET.json (and health) files."
+)
 @click.pass_obj
 def drift_issues(state: State, folder: Path) -> None:
-    """Open, update or close one drift issue per target; exit 1 if a check failed.
+    """Open, update or close one drift issue per target (with its health); exit 1 if a check failed.
 
     Example: reconciler ci drift-issues --dir drift
     """
     from reconciler.ci.drift import read_reports, sync_issues
+    from reconciler.ci.health import read_health
     from reconciler.ci.pull_request import check_target_names
 
-    reports = read_reports(folder, check_target_names(state.config()))
+    names = check_target_names(state.config())
+    reports, health = read_reports(folder, names), read_health(folder, names)
     with GitHub.from_env(actions.environ()) as gh:
-        lines, failed = sync_issues(gh, reports)
+        lines, failed = sync_issues(gh, reports, health)
     for line in lines:
         click.echo(line)
     raise SystemExit(1 if failed else 0)

@@ -122,7 +122,8 @@ def _masked(secret: str) -> str:
     multiple=True,
     metavar="SPEC",
     callback=_check_faults,
-    help="latency=MS[,jitter=MS] | error=500|503|429:RATE | drop-after-commit=RATE (repeatable).",
+    help="latency=MS[,jitter=MS] | error=500|503|429:RATE | drop-after-commit=RATE | "
+    "run-error=SCHEDULE:CODE[:N] | run-drop=SCHEDULE[:N] (repeatable).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault stream.")
 @click.option(

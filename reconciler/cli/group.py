@@ -33,6 +33,7 @@ COMMANDS = {
     "calendar": "reconciler.cli.calendar:calendar",
     "ci": "reconciler.cli.ci:ci",
     "emulator": "reconciler.cli.emulator:emulator",
+    "health": "reconciler.cli.health:health",
     "history": "reconciler.cli.history:history",
     "import": "reconciler.cli.import_:import_",
     "init": "reconciler.cli.init:init",

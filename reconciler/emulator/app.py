@@ -126,16 +126,22 @@ class Emulator:
     def _advance(self, stored: Stored, now_ms: int) -> Advance:
         now = from_ms(now_ms)
         timeline = self.timeline(stored.app_key, stored.body, from_ms(stored.anchor_ms))
-        runs: tuple[NewRun, ...] = ()
+        runs: list[NewRun] = []
         if stored.body.get("enabled") is True:
             passed = takewhile(
                 lambda t: t <= now, timeline.fires_after(from_ms(stored.fired_through))
             )
             code, message = NO_TARGET_RUN if audience_is_empty(stored.body["push"]) else (0, "")
-            runs = tuple(NewRun(to_ms(t), code, message) for t in islice(passed, CATCH_UP_CAP))
+            for t in islice(passed, CATCH_UP_CAP):
+                # A run fault (run-error, run-drop) takes this fire's run, counted down.
+                fault = self.injector.run_fate(stored.schedule_id, stored.name)
+                if fault is None:
+                    runs.append(NewRun(to_ms(t), code, message))
+                elif fault.code is not None:
+                    runs.append(NewRun(to_ms(t), fault.code, fault.message))
         if timeline.expires_at() <= now:
-            return Advance(runs, expired=True, fired_through=now_ms, next_due=None)
-        return Advance(runs, False, now_ms, self.next_due(timeline, now))
+            return Advance(tuple(runs), expired=True, fired_through=now_ms, next_due=None)
+        return Advance(tuple(runs), False, now_ms, self.next_due(timeline, now))
 
 
 # Helpers for handlers ---------------------------------------------------------------------

@@ -7,6 +7,12 @@ Specs (the same on the command line and in `PUT /_emulator/faults`):
     error=503:RATE            answer 503 {"error":{"code":28203,...}}
     error=429:RATE            answer 429 {"error":{"code":2001,...}} with Retry-After
     drop-after-commit=RATE    make the change, then cut the connection mid-answer
+
+and, for the runs the clock records rather than for requests (counted, not random):
+    run-error=SCHEDULE:CODE[:N]   the next N runs (default 1) of SCHEDULE (a name or a
+                                  schedule id) are recorded failed with push error CODE
+    run-drop=SCHEDULE[:N]         the next N fire times of SCHEDULE pass with no run recorded
+                                  (a miss)
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "NO_FAULT",
+    "RUN_MESSAGES",
     "SPEC_HELP",
     "Decision",
     "DropAfterCommit",
@@ -29,6 +36,7 @@ __all__ = [
     "FaultInjector",
     "FaultSpecError",
     "Latency",
+    "RunFault",
     "Throttled",
     "parse_fault",
     "parse_faults",
@@ -38,10 +46,23 @@ _NUMBER = r"(\d+(?:\.\d+)?)"
 _LATENCY_RE = re.compile(rf"latency={_NUMBER}(?:,jitter={_NUMBER})?\Z")
 _ERROR_RE = re.compile(rf"error=(500|503|429):{_NUMBER}\Z")
 _DROP_RE = re.compile(rf"drop-after-commit={_NUMBER}\Z")
+# SCHEDULE is a name (no colon in the documented names) or a schedule id (a UUID).
+_RUN_ERROR_RE = re.compile(r"run-error=([^:=,]+):(\d{1,6})(?::(\d{1,6}))?\Z")
+_RUN_DROP_RE = re.compile(r"run-drop=([^:=,]+)(?::(\d{1,6}))?\Z")
 SPEC_HELP = (
     "expected latency=MS[,jitter=MS], error=500:RATE, error=503:RATE, error=429:RATE "
-    "or drop-after-commit=RATE, with RATE from 0 to 1"
+    "or drop-after-commit=RATE, with RATE from 0 to 1; or run-error=SCHEDULE:CODE[:N] "
+    "or run-drop=SCHEDULE[:N]"
 )
+#: The server's message for the push error codes a run is likeliest to carry (the
+#: documents' msg-ids example has 1011); any other code is recorded as an injected failure.
+RUN_MESSAGES = {
+    1011: "Cannot find sending target",
+    1003: "Parameter value is invalid",
+    1030: "Internal service timeout",
+    2002: "Rate limit exceeded",
+    2003: "The app is not allowed to push",
+}
 
 
 class FaultSpecError(ValueError):
@@ -65,7 +86,23 @@ class DropAfterCommit:
     rate: float
 
 
-Fault = Latency | ErrorRate | DropAfterCommit
+@dataclass(frozen=True)
+class RunFault:
+    """The next `count` runs of one schedule (by name or id) fail with `code`, or are
+    dropped (`code` None): the fire time passes and no run is recorded."""
+
+    schedule: str
+    code: int | None
+    count: int
+
+    @property
+    def message(self) -> str:
+        if self.code is None:
+            return ""
+        return RUN_MESSAGES.get(self.code, f"injected run failure {self.code}")
+
+
+Fault = Latency | ErrorRate | DropAfterCommit | RunFault
 
 
 def _rate(text: str, spec: str) -> float:
@@ -73,6 +110,13 @@ def _rate(text: str, spec: str) -> float:
     if not 0.0 <= rate <= 1.0:
         raise FaultSpecError(f"bad fault spec {spec!r}: RATE {text} is not between 0 and 1")
     return rate
+
+
+def _count(text: str | None, spec: str) -> int:
+    count = 1 if text is None else int(text)
+    if count < 1:
+        raise FaultSpecError(f"bad fault spec {spec!r}: N must be at least 1")
+    return count
 
 
 def parse_fault(spec: str) -> Fault:
@@ -83,6 +127,12 @@ def parse_fault(spec: str) -> Fault:
         return ErrorRate(int(match[1]), _rate(match[2], spec))
     if match := _DROP_RE.match(text):
         return DropAfterCommit(_rate(match[1], spec))
+    if match := _RUN_ERROR_RE.match(text):
+        if int(match[2]) == 0:
+            raise FaultSpecError(f"bad fault spec {spec!r}: CODE 0 is a run that was sent")
+        return RunFault(match[1], int(match[2]), _count(match[3], spec))
+    if match := _RUN_DROP_RE.match(text):
+        return RunFault(match[1], None, _count(match[2], spec))
     raise FaultSpecError(f"bad fault spec {spec!r}: {SPEC_HELP}")
 
 
@@ -128,6 +178,10 @@ class FaultInjector:
             self.faults = faults
             self.seed = seed
             self.rate_limit = rate_limit
+            # Run faults are counted down as runs are recorded: [fault, runs left].
+            self._runs: list[tuple[RunFault, list[int]]] = [
+                (f, [f.count]) for f in faults if isinstance(f, RunFault)
+            ]
             self._random = random.Random(seed)
             self._buckets: dict[str, tuple[float, float]] = {}
 
@@ -147,7 +201,7 @@ class FaultInjector:
                 elif isinstance(fault, ErrorRate):
                     if self._random.random() < fault.rate and error is None:
                         error = fault.status
-                elif self._random.random() < fault.rate:
+                elif isinstance(fault, DropAfterCommit) and self._random.random() < fault.rate:
                     drop = True
         return Decision(delay_ms / 1000.0, error, drop)
 
@@ -169,5 +223,31 @@ class FaultInjector:
             limit=math.ceil(limit), retry_after=max(1, math.ceil((1 - tokens) / limit))
         )
 
+    def run_fate(self, schedule_id: str, name: str) -> RunFault | None:
+        """The run fault the next run of this schedule suffers (counted down), or None.
+
+        Drops come before errors when both are set for one schedule; never random, so a
+        test or a demo knows which run fails."""
+        with self._lock:
+            pending = [
+                (fault, left)
+                for fault, left in self._runs
+                if left[0] > 0 and fault.schedule in (schedule_id, name)
+            ]
+            if not pending:
+                return None
+            fault, left = min(pending, key=lambda entry: entry[0].code is not None)
+            left[0] -= 1
+            return fault
+
     def describe(self) -> dict[str, object]:
-        return {"faults": list(self.specs), "seed": self.seed, "rate_limit": self.rate_limit}
+        runs_left: dict[str, int] = {}
+        with self._lock:
+            for fault, left in self._runs:
+                runs_left[fault.schedule] = runs_left.get(fault.schedule, 0) + left[0]
+        return {
+            "faults": list(self.specs),
+            "seed": self.seed,
+            "rate_limit": self.rate_limit,
+            "runs_left": runs_left,
+        }

@@ -226,6 +226,53 @@ def test_e2e_drift_issue_lifecycle(team_repo: Team) -> None:
     assert len(team_repo.github.issues_labelled("drift")) == 1
 
 
+def test_e2e_drift_reports_a_failed_push(team_repo: Team) -> None:
+    """A push that fails with 1011 overnight is in the drift issue the next morning, though
+    the app is exactly what the repository says."""
+    daily = doc(
+        "daily",
+        trigger={
+            "periodical": {
+                "start": "2026-11-21 00:00:00",
+                "end": "2027-06-01 00:00:00",
+                "time": "09:00:00",
+                "time_unit": "day",
+                "zone_type": 1,
+            }
+        },
+    )
+    team_repo.seed({"schedules.d/daily.yaml": text(daily)}, team_repo.console)
+    console = team_repo.console
+    # The first morning: yesterday's 09:00 went out; no drift, nothing to report.
+    team_repo.now = "2026-11-22T06:17:00+00:00"
+    console.emulate(now=team_repo.now)
+    first = succeeded(team_repo.schedule(DRIFT_WORKFLOW))
+    assert "prod: health healthy: 1 schedule(s): 1 ok" in first.output("plan"), first.output("plan")
+    assert team_repo.github.issues_labelled("drift") == []
+    # That day the audience's tag stops matching any device: the 09:00 push fails with 1011.
+    console.emulate(faults=["run-error=daily:1011"])
+    team_repo.now = "2026-11-23T06:17:00+00:00"
+    console.emulate(now=team_repo.now)
+    second = succeeded(team_repo.schedule(DRIFT_WORKFLOW))
+    assert second.jobs("issues") == ["success"]
+    (issue,) = team_repo.github.issues_labelled("drift")
+    assert issue["state"] == "open"
+    assert issue["title"] == "Failed or missed pushes on target prod"
+    assert issue["user"]["login"] == BOT_LOGIN
+    marker = parse(issue["body"])
+    assert marker is not None
+    assert (marker.kind, marker.target, marker.checksum) == (DRIFT, "prod", "none")
+    assert marker.health is not None
+    assert marker.health.startswith("sha256:")
+    body = issue["body"]
+    assert "No drift: the app matches the files" in body
+    assert "### Health of target `prod`" in body
+    assert (
+        "| `daily` | failed | 1 / 2 | failed 1011 (cannot find sending target: no device matched "
+        "the audience) on 1 of 2 fire(s), last 2026-11-22 09:00 UTC |"
+    ) in body
+
+
 def test_e2e_rerun_of_old_apply_is_harmless(team_repo: Team) -> None:
     first = team_repo.open_pull_request("a", {"schedules.d/a.yaml": schedule("a")})
     mark = len(team_repo.runs)

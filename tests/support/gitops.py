@@ -148,6 +148,8 @@ class Team:
     elsewhere: Recorded
     elsewhere_url: str
     runs: list[Run] = field(default_factory=list)
+    #: RECONCILER_NOW of every run: a story moves it (and the emulator's clock) a day on.
+    now: str = NOW_ISO
     #: (method, path) of requests a story expects the fake GitHub to refuse.
     expected_refusals: list[tuple[str, str]] = field(default_factory=list)
 
@@ -459,7 +461,7 @@ class Team:
             "ACTIONS_RESULTS_URL": f"{api}/_results/",
             "ACTIONS_RUNTIME_URL": f"{api}/_results/",
             "ACTIONS_RUNTIME_TOKEN": runtime,
-            "RECONCILER_NOW": NOW_ISO,
+            "RECONCILER_NOW": self.now,
             **self.runner.pip_env(),
         }
         try:
@@ -586,6 +588,16 @@ class Console:
         with self._client() as http:
             answer = http.delete(f"/v4/schedules/{schedule_id}")
         assert answer.status_code == 200, answer.text
+
+    def emulate(self, *, now: str | None = None, faults: list[str] | None = None) -> None:
+        """The emulator's admin API (not the console's): its clock, its run faults."""
+        with self._client() as http:
+            if faults is not None:
+                answer = http.put("/_emulator/faults", json={"faults": faults})
+                assert answer.status_code == 200, answer.text
+            if now is not None:
+                answer = http.put("/_emulator/clock", json={"now": now})
+                assert answer.status_code == 200, answer.text
 
 
 def team_config(endpoint: str) -> str:
