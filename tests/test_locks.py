@@ -133,7 +133,7 @@ def test_the_readme_test_command_installs_the_lock_and_ci_runs_it_verbatim() -> 
     command = quick_start_commands()[1]
     assert f"--require-hashes -r {DEVELOPMENT}" in command
     assert "pip install --no-deps" in command  # the package itself adds nothing unlocked
-    assert command.endswith("&& pytest")
+    assert command.endswith("&& pytest -n auto")  # the suite, its workers one per core
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert command in ci, "`.ci/run` does not run the README's test command verbatim"
 
