@@ -260,3 +260,65 @@ def test_fifty_thousand_stray_runs_are_counted_not_listed(tmp_path: Path) -> Non
     assert "50000 unexpected run(s)" in line
     assert "and 49997 more" in line
     assert len(outcome.stdout) < 2000
+
+
+def one_off(name: str, to_nobody: bool = False) -> dict[str, Any]:
+    schedule = doc(name, trigger={"single": {"time": "2026-11-22 09:00:00", "zone_type": 1}})
+    if to_nobody:
+        schedule["push"]["to"] = {"tag": []}
+    return schedule
+
+
+def test_a_one_off_push_that_fired_and_left_the_list_is_checked_by_the_id_apply_remembered(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECONCILER_NOW", "2026-11-20T00:00:00+00:00")
+    write(repo, one_off("launch"), one_off("launch_to_nobody", to_nobody=True))
+    applied()
+    ids = {name: r.schedule_id for name, r in by_name(repo).items()}
+    remembered = json.loads((repo / ".reconciler" / "seen-local.json").read_text("utf-8"))
+    assert {i: s["name"] for i, s in remembered["schedules"].items()} == {
+        ids["launch"]: "launch",
+        ids["launch_to_nobody"]: "launch_to_nobody",
+    }
+    # Both fired on 11-22 and expired: the app lists neither any more.
+    monkeypatch.setenv("RECONCILER_NOW", LATER)
+    assert by_name(repo) == {}
+    result = run("health", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    schedules = {s["name"]: s for s in json.loads(result.output)["schedules"]}
+    assert {n: s["class"] for n, s in schedules.items()} == {
+        "launch": "ok",
+        "launch_to_nobody": "failed",
+    }
+    assert schedules["launch"]["schedule_ids"] == [ids["launch"]]
+    assert schedules["launch"]["notes"][-1].startswith(
+        "not listed (expired, or deleted): its runs read by the id remembered"
+    )
+    assert schedules["launch_to_nobody"]["fires"][0]["runs"][0]["error_code"] == 1011
+
+
+def test_without_a_remembered_id_a_one_off_that_left_the_list_is_unchecked(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECONCILER_NOW", "2026-11-20T00:00:00+00:00")
+    write(repo, one_off("launch"))
+    applied()
+    (repo / ".reconciler" / "seen-local.json").unlink()
+    monkeypatch.setenv("RECONCILER_NOW", LATER)
+    result = run("health", "--format", "json")
+    (launch,) = json.loads(result.output)["schedules"]
+    assert launch["class"] == "unchecked"
+    assert "before its id was remembered" in launch["notes"][-1]
+
+
+def test_health_remembers_what_it_lists(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILER_NOW", "2026-11-20T00:00:00+00:00")
+    write(repo, one_off("launch"))
+    applied()
+    (repo / ".reconciler" / "seen-local.json").unlink()
+    assert run("health").exit_code == 0  # the day before it fires: it is listed
+    monkeypatch.setenv("RECONCILER_NOW", LATER)
+    result = run("health", "--format", "json")
+    (launch,) = json.loads(result.output)["schedules"]
+    assert launch["class"] == "ok"

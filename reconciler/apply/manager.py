@@ -17,6 +17,7 @@ own client (so its own rate limit), and keeps each target's error to itself;
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from reconciler.desired.read import Desired, read_desired
 from reconciler.errors import PlanRefused, ReconcilerError
 from reconciler.plan.changes import Plan
 from reconciler.plan.planner import make_plan
+from reconciler.remote import seen
 from reconciler.remote.protocol import ScheduleProvider
 from reconciler.remote.registry import open_provider
 
@@ -198,9 +200,30 @@ async def sync_with(
         raise PlanRefused("not applied: declined at the prompt")
     hooks.applying(count)
     report = await apply_plan(plan, client, hooks.applied)
+    _remember(target, plan, report, now)
     if report.failed or not options.verify:
         return SyncReport(target.name, plan, report)
     return SyncReport(target.name, plan, report, await compute_plan(target, client, desired, now))
+
+
+def _remember(target: Target, plan: Plan, report: Report, now: datetime) -> None:
+    """Remember the ids of what the app now holds (reconciler.remote.seen), for `health`: a
+    one-off push created here may fire and leave the app's list before health next looks.
+    A cache: a failure to write it is logged, and changes nothing of the apply."""
+    gone = {"delete", "withdraw", "replace"}  # a replace's own id is the one it deleted
+    held = [(c.schedule_id, c.name) for c in plan.changes if c.schedule_id and c.action not in gone]
+    made = [
+        (o.schedule_id, o.change.name)
+        for o in report.outcomes
+        if o.ok and o.schedule_id and o.change.action not in {"delete", "withdraw"}
+    ]
+    path = seen.path_for(target.root, target.name)
+    try:
+        seen.remember(path, target.name, [*held, *made], now)
+    except OSError as err:
+        logging.getLogger("reconciler").warning(
+            "the ids applied could not be remembered in %s: %s", path, err.strerror or err
+        )
 
 
 async def sync(

@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from reconciler.config.targets import Target
 from reconciler.core import parked
@@ -37,9 +38,10 @@ from reconciler.desired.read import Desired, read_desired
 from reconciler.health.expected import Segment, expected_fires
 from reconciler.health.match import Seen, classify, judge
 from reconciler.health.report import Health, ScheduleHealth
+from reconciler.remote import seen
 from reconciler.remote.protocol import RemoteSchedule, Run, ScheduleProvider
 from reconciler.remote.registry import open_provider
-from reconciler.remote.runs import first_error, read_runs, runs_of
+from reconciler.remote.runs import first_error, read_runs, runs_if_known, runs_of
 
 __all__ = ["RUNS_BEFORE", "check_health", "health_target", "zone_label"]
 
@@ -55,25 +57,40 @@ class _Subject:
     name: str
     desired: Schedule | None
     remotes: tuple[RemoteSchedule, ...]
+    # Not listed (expired, or deleted): the ids remembered for its name (reconciler.remote.seen).
+    remembered: tuple[str, ...] = ()
+
+
+def _remembered_for(
+    schedule: Schedule, remembered: Mapping[str, seen.Seen], listed: set[str]
+) -> tuple[str, ...]:
+    names = {schedule.name, schedule.previous_name}
+    return tuple(sorted(i for i, s in remembered.items() if s.name in names and i not in listed))
 
 
 def _subjects(
-    desired: Sequence[Schedule], listed: Sequence[RemoteSchedule], prefix: str
+    desired: Sequence[Schedule],
+    listed: Sequence[RemoteSchedule],
+    prefix: str,
+    remembered: Mapping[str, seen.Seen] | None = None,
 ) -> list[_Subject]:
     by_name: dict[str, list[RemoteSchedule]] = defaultdict(list)
     for remote in listed:
         if remote.name.startswith(prefix):
             by_name[remote.name].append(remote)
+    ids = {r.schedule_id for r in listed}
     subjects, claimed = [], set()
     for schedule in desired:
         name = schedule.name
         if not by_name.get(name) and schedule.previous_name in by_name:
             name = schedule.previous_name  # a rename not applied yet: the old name's runs
-        subjects.append(_Subject(schedule.name, schedule, tuple(by_name.get(name, ()))))
+        remotes = tuple(by_name.get(name, ()))
+        kept = () if remotes else _remembered_for(schedule, remembered or {}, ids)
+        subjects.append(_Subject(schedule.name, schedule, remotes, kept))
         claimed.add(name)
-    for name, remotes in by_name.items():
+    for name, copies in by_name.items():
         if name not in claimed:
-            subjects.append(_Subject(name, None, tuple(remotes)))
+            subjects.append(_Subject(name, None, tuple(copies)))
     return sorted(subjects, key=lambda s: s.name)
 
 
@@ -129,17 +146,37 @@ def _events(declared: Sequence[Declared]) -> list[str]:
     return events
 
 
-def _seen(runs: Mapping[str, Sequence[Run]], ids: Sequence[str]) -> list[Seen]:
+def _seen(runs: Mapping[str, Sequence[Run] | None], ids: Sequence[str]) -> list[Seen]:
     return [
         Seen(r.timestamp, r.error_code, r.meaning, r.msg_id, sid, r.need_retry)
         for sid in ids
-        for r in runs.get(sid, ())
+        for r in runs.get(sid) or ()
     ]
+
+
+def _not_listed(subject: _Subject, runs: Mapping[str, Sequence[Run] | None]) -> tuple[str, bool]:
+    """What to say of a desired schedule the app no longer lists, and whether its runs
+    were read (by the ids remembered for its name)."""
+    readable = [i for i in subject.remembered if runs.get(i) is not None]
+    if readable:
+        return (
+            "not listed (expired, or deleted): its runs read by the id remembered from "
+            f"an earlier listing or apply ({', '.join(readable)})"
+        ), True
+    if subject.remembered:
+        return (
+            f"not listed, and the app no longer knows the id remembered for it "
+            f"({', '.join(subject.remembered)}): deleted"
+        ), False
+    return (
+        "expired: it left the app's list before its id was remembered; read its runs by "
+        "id (reconciler history ID)"
+    ), False
 
 
 def _assess(
     subject: _Subject,
-    runs: Mapping[str, Sequence[Run]],
+    runs: Mapping[str, Sequence[Run] | None],
     history: TriggerHistory,
     target: Target,
     window: tuple[datetime, datetime],
@@ -167,14 +204,17 @@ def _assess(
         notes.append(
             f"{len(ids)} schedules in the app share this name: their runs are read together"
         )
-    judged, unexpected = judge(fires, _seen(runs, ids), start, now)
+    judged, unexpected = judge(fires, _seen(runs, (*ids, *subject.remembered)), start, now)
     state = classify(judged, unexpected)
-    if not ids and subject.desired is not None and state == "missed":
+    if subject.remembered:
+        # It left the list (expired, or deleted): its runs are reachable by id only.
+        why, read = _not_listed(subject, runs)
+        notes.append(why)
+        ids = subject.remembered
+        state = state if read else "unchecked"
+    elif not ids and subject.desired is not None and state == "missed":
         if is_expired(subject.desired.trigger, now, target.site_zone):
-            # It fired (or not) and left the list: its runs can be read by id only.
-            notes.append(
-                "expired: it left the app's list; read its runs by id (reconciler history ID)"
-            )
+            notes.append(_not_listed(subject, runs)[0])
             state = "unchecked"
         else:
             notes.append("not in the app (reconciler plan shows it as a create)")
@@ -248,18 +288,26 @@ async def check_health(
 
 async def _when_read(
     subject: _Subject,
-    fetched: Mapping[str, asyncio.Task[list[Run]]],
+    fetched: Mapping[str, asyncio.Task[list[Run]] | asyncio.Task[list[Run] | None]],
     history: TriggerHistory,
     target: Target,
     window: tuple[datetime, datetime],
 ) -> ScheduleHealth:
     """The subject matched as soon as its runs are in."""
-    runs = {
-        r.schedule_id: await fetched[r.schedule_id]
-        for r in subject.remotes
-        if r.schedule_id in fetched
-    }
+    ids = [*(r.schedule_id for r in subject.remotes), *subject.remembered]
+    runs = {sid: await fetched[sid] for sid in ids if sid in fetched}
     return _assess(subject, runs, history, target, window)
+
+
+def _remember(target: Target, listed: Sequence[RemoteSchedule], now: datetime) -> tuple[str, ...]:
+    """Remember the ids the app listed (reconciler.remote.seen); a note if that failed."""
+    path = seen.path_for(target.root, target.name)
+    shown = [(r.schedule_id, r.name) for r in listed if not r.problem]
+    try:
+        seen.remember(path, target.name, shown, now)
+    except OSError as err:
+        return (f"the ids it listed could not be remembered in {path}: {err.strerror or err}",)
+    return ()
 
 
 async def health_target(
@@ -275,24 +323,34 @@ async def health_target(
     start = now - since
     before = start - 2 * RUNS_BEFORE
 
-    def files() -> tuple[Desired, TriggerHistory]:
+    def files() -> tuple[Desired, TriggerHistory, dict[str, seen.Seen]]:
         desired = read(target) if read is not None else read_desired(target, now)
         history = trigger_history(
             target.root, target.schedules, before, now, max_file_bytes=target.max_file_bytes
         )
-        return desired, history
+        return (
+            desired,
+            history,
+            seen.read_seen(seen.path_for(target.root, target.name), target.name),
+        )
 
     reading = asyncio.ensure_future(asyncio.to_thread(files))
     try:
         async with open_provider(target, now) as remote:
             listed, notes = _unparked(await remote.list_schedules(), now)
             async with asyncio.TaskGroup() as group:
-                fetched = {
+                fetched: dict[str, Any] = {
                     sid: group.create_task(runs_of(remote, sid, name, before))
                     for sid, name in _read(listed, target.manage_prefix).items()
                 }
-                desired, history = await reading
-                subjects = _subjects(desired.result.schedules, listed, target.manage_prefix)
+                desired, history, remembered = await reading
+                subjects = _subjects(
+                    desired.result.schedules, listed, target.manage_prefix, remembered
+                )
+                for subject in subjects:
+                    for sid in subject.remembered:
+                        gone = runs_if_known(remote, sid, subject.name, before)
+                        fetched[sid] = group.create_task(gone)
                 window = (start, now)
                 checked = [
                     group.create_task(_when_read(s, fetched, history, target, window))
@@ -304,6 +362,7 @@ async def health_target(
         if not reading.done():
             reading.cancel()  # the thread finishes on its own; nobody waits for its result
     schedules = tuple(task.result() for task in checked)
+    notes += _remember(target, listed, now)
     return Health(
         target.name, start, now, target.site_timezone, schedules, _how_known(history), notes
     )

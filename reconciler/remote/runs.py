@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from reconciler.errors import ReconcilerError
-from reconciler.remote.protocol import Run, ScheduleProvider
+from reconciler.remote.protocol import Run, ScheduleMissing, ScheduleProvider
 
-__all__ = ["all_of", "first_error", "read_runs", "runs_of"]
+__all__ = ["all_of", "first_error", "read_runs", "runs_if_known", "runs_of"]
 
 T = TypeVar("T")
 
@@ -41,6 +41,20 @@ async def runs_of(
     """The runs at or after `since` of one schedule; an error names it."""
     try:
         runs = await remote.msg_ids(schedule_id)
+    except ReconcilerError as err:
+        raise ReconcilerError(f"reading the runs of {name} ({schedule_id}): {err}") from None
+    return [run for run in runs if run.timestamp >= since]
+
+
+async def runs_if_known(
+    remote: ScheduleProvider, schedule_id: str, name: str, since: datetime
+) -> list[Run] | None:
+    """The runs at or after `since` of a schedule the app no longer lists (by an id remembered
+    from earlier); None when the app does not know the id any more (deleted)."""
+    try:
+        runs = await remote.msg_ids(schedule_id)
+    except ScheduleMissing:
+        return None
     except ReconcilerError as err:
         raise ReconcilerError(f"reading the runs of {name} ({schedule_id}): {err}") from None
     return [run for run in runs if run.timestamp >= since]
