@@ -79,9 +79,9 @@ def test_defaults_provoke_no_429_from_a_server_limited_to_500_per_second() -> No
     assert counting.statuses == {200: 306}
 
 
-def test_a_server_rate_limit_is_honoured_for_every_request_not_only_the_refused_one() -> None:
-    """Client at 100000/s, server at 100/s: after the first 429 everyone waits Retry-After
-    (1 s), so only the requests already in flight are refused, not every retry after it."""
+def _limited_listing(schedules: int, server_rate: int) -> Counter[int]:
+    """The statuses a fast client (16 at once, no rate limit of its own) meets listing
+    `schedules` from a server limited to `server_rate` requests a second."""
     app = emulator_app(list_detail="summary")
     inner = EmulatorTransport(app)
     counting = Counting(inner)
@@ -89,17 +89,33 @@ def test_a_server_rate_limit_is_honoured_for_every_request_not_only_the_refused_
     async def scenario() -> None:
         async with client_for(app) as filler:
             await asyncio.gather(
-                *(filler.create_schedule(create_body(f"q{i:03d}")) for i in range(150))
+                *(filler.create_schedule(create_body(f"q{i:03d}")) for i in range(schedules))
             )
         async with Admin(inner) as admin:
-            await admin.faults([], rate_limit=100)
+            await admin.faults([], rate_limit=server_rate)
         patient = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05, retry_after_cap=2.0)
         async with client_for(app, transport=counting, retry=patient, concurrency=16) as client:
-            assert len(await client.list_schedules()) == 150
+            assert len(await client.list_schedules()) == schedules
 
     asyncio.run(scenario())
-    assert counting.statuses[200] == 1 + 2 + 150
-    assert 1 <= counting.statuses[429] <= 2 * 16
+    return counting.statuses
+
+
+def test_a_server_rate_limit_is_honoured_for_every_request_not_only_the_refused_one() -> None:
+    """Client unlimited, server at 100/s: after the first 429 everyone waits Retry-After
+    (1 s), so only the requests already in flight are refused, not every retry after it.
+
+    The server's bucket holds a second's worth (100): a 429 needs a client faster than
+    the refill, which a machine busy with other work may not be. The bound is asserted on
+    every try; the listing is tried again (at most three times) only while the premise,
+    a first 429, did not happen."""
+    tried: list[Counter[int]] = []
+    while len(tried) < 3 and not (tried and tried[-1][429]):
+        statuses = _limited_listing(150, 100)
+        assert statuses[200] == 1 + 2 + 150
+        assert statuses[429] <= 2 * 16, statuses
+        tried.append(statuses)
+    assert tried[-1][429] >= 1, f"the client never outran the server's refill: {tried}"
 
 
 def test_28203_says_how_often_it_was_retried() -> None:
