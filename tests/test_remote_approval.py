@@ -51,7 +51,7 @@ def test_another_connection_is_refused_naming_the_key_both_values_and_the_fix() 
     assert "Settings → Environments → prod and prod-plan" in said
     with pytest.raises(UnapprovedConnection, match="region sends the credentials to"):
         check_connection(prod(region="hk"), "sgp")
-    with pytest.raises(UnapprovedConnection, match="unknown provider .acme."):
+    with pytest.raises(UnapprovedConnection, match=r"unknown provider .acme."):
         check_connection(prod(), f"acme {SGP}")
     with pytest.raises(UnapprovedConnection, match="expected a base URL or a region"):
         check_connection(prod(), "a b c")

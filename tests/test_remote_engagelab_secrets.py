@@ -242,7 +242,8 @@ def test_an_echoed_credential_shows_as_stars(answer: str, captured: Everything) 
         for form in ECHOED:
             assert form not in text, text
         # Nor a piece of one cut at a message's end.
-        assert ECHO_SECRET[:8] not in text and ECHO_TOKEN[:12] not in text, text
+        assert ECHO_SECRET[:8] not in text, text
+        assert ECHO_TOKEN[:12] not in text, text
 
 
 def test_an_echoed_credential_never_reaches_the_verbose_log(tmp_path: Path) -> None:
