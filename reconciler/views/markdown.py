@@ -30,7 +30,9 @@ __all__ = ["code", "comment", "fence", "html", "text"]
 # What markdown (GitHub's: alerts, tables, strikethrough, math, emoji) reads as markup
 # anywhere in a line; `_` only where it can open or close emphasis (not inside a word),
 # `&` only as an entity, `:` only around an emoji's name.
-_MARKUP = re.compile(r"([\\`*\[\]<>#!|~$]|(?<![^\W_])_|_(?![^\W_])|&(?=#?\w+;)|:(?=[A-Za-z_+-][\w+-]*:))")
+_MARKUP = re.compile(
+    r"([\\`*\[\]<>#!|~$]|(?<![^\W_])_|_(?![^\W_])|&(?=#?\w+;)|:(?=[A-Za-z_+-][\w+-]*:))"
+)
 # And at the start of one: a list item (`- `, `+ `, `1. `).
 _LEADING = re.compile(r"^(\s*)(\d*)([-+.)])")
 _TICKS = re.compile(r"`+")
