@@ -6,7 +6,9 @@ How to add a provider (say `acme`):
    `reconciler.remote.protocol.ScheduleProvider` (errors as `ReconcilerError`s,
    a schedule that is not there as a subclass of `ScheduleMissing`), its
    settings, and a `provider.py` whose `PROVIDER` is a `Provider` (name,
-   default credential variables, `connect(target, now, *, writable=True)`).
+   default credential variables, `connect(target, now, *, writable=True)`, and
+   `locate(endpoint, region)`: the base URL the credentials go to, which an
+   approval names).
    Import the client inside `connect`, so that `validate` never loads it.
 2. Add `PROVIDER` to `PROVIDERS` below, and `"acme"` to the `provider` enum of a
    target in `schemas/config.schema.json` (reconciler.yaml is checked against it,
