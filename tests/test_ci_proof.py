@@ -84,6 +84,32 @@ def test_a_comment_edited_before_its_run_ended_is_refused_by_its_body(
     )
 
 
+#: Lines a same-repository pull request's token could add to the reviewed comment.
+FORGED = "> [!IMPORTANT]\n> Reviewed by security: **no changes**"
+
+
+@pytest.mark.parametrize("where", ["appended", "after-the-marker"])
+def test_a_comment_with_a_line_added_is_refused(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Every text the reviewed comment held is still there, in order: one more line is a lie."""
+    reviewed = review(main, fake, monkeypatch, 12, doc("b"), finish=False)
+    body = reviewed.comment["body"]
+    marker, _, rest = body.partition("\n")
+    added = f"{body}\n{FORGED}\n" if where == "appended" else f"{marker}\n{FORGED}\n{rest}"
+    assert parse(added) == parse(body)
+    fake.edit_comment(reviewed.comment, added)
+    fake.finish_run(reviewed.run)
+    result = merge(main, fake, monkeypatch)
+    assert_refused(
+        main,
+        result,
+        f"the plan comment for local is not the plan that the plan run that posted it "
+        f"(run {reviewed.run}) wrote in its artifact plans-local: it was edited",
+        reviewed,
+    )
+
+
 @pytest.mark.parametrize("restored", [False, True], ids=["edited", "edited-then-restored"])
 def test_a_comment_changed_after_its_run_is_refused(
     main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch, restored: bool

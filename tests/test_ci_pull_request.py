@@ -94,6 +94,40 @@ def test_the_pull_requests_settings_plan_with_mains_connection(
     markdown = (repo / "plans" / "plan-local.md").read_text()
     assert "This pull request adds target `extra`: it is not planned here" in markdown
     assert saved["checksum"] in markdown
+    # What the pull request changes in the settings is shown above the changes, key by key.
+    assert markdown.index("#### Configuration changes") < markdown.index("<details>")
+    assert '| `connection.base_url` | `"local"` | `"http://127.0.0.1:9"` |' in markdown
+    assert '| `connection.app_key_env` | `"ENGAGELAB_APP_KEY"` | `"HOME"` |' in markdown
+    assert "| `scope.prune` | `false` | `true` |" in markdown
+    assert "> [!CAUTION]" in markdown
+    assert "This pull request moves `local` to `http://127.0.0.1:9`" in markdown
+    assert {c["key"] for c in saved["setting_changes"]} == {
+        "connection.base_url",
+        "connection.app_key_env",
+        "scope.prune",
+    }
+    assert saved["settings"]["connection"]["base_url"] == "local"  # planned with main's
+
+
+@pytest.mark.parametrize(
+    ("names", "said"),
+    [
+        (["prod", "prod-plan"], "'prod-plan' ends in -plan"),
+        (["prod", "Prod"], "'Prod' and 'prod' differ only in case"),
+        (["staging-PLAN"], "ends in -plan"),
+    ],
+)
+def test_a_target_named_like_an_environment_fails_the_pull_requests_check(
+    repo: Path, fake: FakeGitHub, names: list[str], said: str
+) -> None:
+    tree = checkout(repo, doc("b"), targets={n: {"endpoint": "local"} for n in names})
+    with pytest.raises(CiError, match=said):
+        collected(repo, fake, tree)
+    assert not (repo / "pr-data").exists()
+    config(repo, targets={n: {"endpoint": "local"} for n in names})
+    result = run("ci", "targets")
+    assert result.exit_code == 1
+    assert said.split("'")[-1] in result.stderr
 
 
 def test_a_plan_that_fails_is_written_for_the_comment_and_exits_1(

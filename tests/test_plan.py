@@ -440,3 +440,42 @@ def test_a_result_of_exactly_quota_active_schedules_passes_and_one_more_trips() 
     assert plan_of([desired("a"), desired("b"), desired("c")], existing, quota=3).problems == ()
     over = plan_of([desired(n) for n in "abcd"], existing, quota=3)
     assert over.problems == ("would leave 4 active schedules in the app, above the quota of 3",)
+
+
+# --- the checksum: each input moves it on its own ------------------------------------------
+
+_IGNORED = ("/push/body/notification/alert",)
+
+
+def test_the_remote_snapshot_alone_moves_the_checksum() -> None:
+    """Remote schedules that differ only in an ignored field: the same changes (noop), the
+    same desired set and settings; only the snapshot tells them apart."""
+    d = [desired("a")]
+    one_ = plan_of(d, [remote("a", push=_push("x"))], ignore_fields=_IGNORED)
+    other = plan_of(d, [remote("a", push=_push("y"))], ignore_fields=_IGNORED)
+    assert [c.identity() for c in one_.changes] == [c.identity() for c in other.changes]
+    assert one_.checksum != other.checksum
+
+
+def test_the_desired_set_alone_moves_the_checksum() -> None:
+    r = [remote("a", push=_push("x"))]
+    one_ = plan_of([desired("a", push=_push("p"))], r, ignore_fields=_IGNORED)
+    other = plan_of([desired("a", push=_push("q"))], r, ignore_fields=_IGNORED)
+    assert [c.identity() for c in one_.changes] == [c.identity() for c in other.changes]
+    assert one_.checksum != other.checksum
+
+
+def test_the_changes_alone_move_the_checksum() -> None:
+    """The same files, app and settings, planned with and without keep-oldest."""
+    d, r = [desired("a")], [remote("a", 1), remote("a", 2)]
+    assert plan_of(d, r).checksum != plan_of(d, r, resolve_duplicates="keep-oldest").checksum
+
+
+def test_the_settings_alone_move_the_checksum() -> None:
+    d, r = [desired("a")], [remote("a")]
+    assert plan_of(d, r, quota=1000).checksum != plan_of(d, r, quota=999).checksum
+    assert plan_of(d, r, quota=1000).changes == plan_of(d, r, quota=999).changes
+
+
+def _push(alert: str) -> dict[str, Any]:
+    return {"to": "all", "body": {"platform": "all", "notification": {"alert": alert}}}

@@ -7,11 +7,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from reconciler.emulator import DEMO_APP, Settings
 from reconciler.emulator.server import serve_in_thread
@@ -163,3 +168,117 @@ def test_no_secret_in_logs_or_errors_over_http(captured: Everything) -> None:
             url, httpx.AsyncHTTPTransport(), transport=None, timeout=0.1
         )
     _assert_clean(errors, captured, client)
+
+
+# --- a server that echoes the credentials back ---------------------------------------------------
+
+ECHO_KEY = "echo_key_51"
+ECHO_SECRET = "S3CRET-echo-4b2a9c"
+ECHO_TOKEN = base64.b64encode(f"{ECHO_KEY}:{ECHO_SECRET}".encode()).decode()
+#: Every form the secret could come back in.
+ECHOED = (ECHO_SECRET, ECHO_TOKEN, f"Basic {ECHO_TOKEN}", f"{ECHO_KEY}:{ECHO_SECRET}")
+
+
+def echo_app(answer: str) -> Any:
+    """A lying server: every request is answered with what it carried, in `answer`'s way."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    async def echo(request: Request) -> Response:
+        said = " ".join([*ECHOED, request.headers.get("authorization", "")])
+        if answer == "error-json":
+            return JSONResponse({"error": {"code": 28100, "message": f"bad: {said}"}}, 400)
+        if answer == "error-text":
+            return PlainTextResponse(f"proxy error: {said}", 502)
+        # A success that is not JSON, the secret straddling where the message is cut.
+        return PlainTextResponse("x" * 70 + said, 200)
+
+    methods = ["GET", "POST", "PUT", "DELETE"]
+    return Starlette(routes=[Route("/{anything:path}", echo, methods=methods)])
+
+
+class EchoingTransport(httpx.AsyncBaseTransport):
+    """A transport whose failure message carries the request's Authorization header."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError(f"peer said {request.headers['authorization']} {ECHOED}")
+
+
+def _fail(base_url: str, transport: httpx.AsyncBaseTransport | None) -> ApiError:
+    async def scenario() -> ApiError:
+        client = ScheduleClient(
+            base_url=base_url,
+            app_key=ECHO_KEY,
+            master_secret=ECHO_SECRET,
+            transport=transport,
+            retry=QUICK,
+            timeout=5,
+        )
+        async with client:
+            try:
+                await client.list_schedules()
+            except ApiError as err:
+                return err
+        raise AssertionError("the echoing server was believed")
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("answer", ["error-json", "error-text", "not-json", "transport"])
+def test_an_echoed_credential_shows_as_stars(answer: str, captured: Everything) -> None:
+    from tests.support.github_service import serve_asgi
+
+    if answer == "transport":
+        error = _fail("http://127.0.0.1:9", EchoingTransport())
+    else:
+        with serve_asgi(echo_app(answer)) as url:
+            error = _fail(url, None)
+    texts = [str(error), repr(error), str(error.server_message), *captured.texts]
+    texts += _texts_of(error)
+    assert "***" in str(error) + repr(error), str(error)
+    for text in texts:
+        for form in ECHOED:
+            assert form not in text, text
+        # Nor a piece of one cut at a message's end.
+        assert ECHO_SECRET[:8] not in text, text
+        assert ECHO_TOKEN[:12] not in text, text
+
+
+def test_an_echoed_credential_never_reaches_the_verbose_log(tmp_path: Path) -> None:
+    """`reconciler -v plan` against the lying server, as a real process."""
+    from tests.support.github_service import serve_asgi
+
+    (tmp_path / "schedules.d").mkdir()
+    canary = {
+        "name": "echo_push",
+        "enabled": True,
+        "trigger": {"single": {"time": "2027-01-01 09:00:00", "zone_type": 1}},
+        "push": {"to": "all", "body": {"platform": "all", "notification": {"alert": "hi"}}},
+    }
+    (tmp_path / "schedules.d" / "echo.yaml").write_text(yaml.safe_dump(canary), encoding="utf-8")
+    config = {"default_target": "echo", "targets": {"echo": {"endpoint": "URL"}}}
+    for answer in ("error-json", "error-text", "not-json"):
+        with serve_asgi(echo_app(answer)) as url:
+            config["targets"]["echo"]["endpoint"] = url  # type: ignore[index]
+            (tmp_path / "reconciler.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+            env = {
+                **os.environ,
+                "ENGAGELAB_APP_KEY": ECHO_KEY,
+                "ENGAGELAB_MASTER_SECRET": ECHO_SECRET,
+            }
+            env.pop("RECONCILER_ENDPOINT", None)
+            done = subprocess.run(
+                [sys.executable, "-m", "reconciler", "-vv", "--chdir", str(tmp_path), "plan"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        assert done.returncode == 1, done.stderr
+        assert "***" in done.stderr, done.stderr
+        assert "GET /v4/schedules" in done.stderr
+        for form in ECHOED:
+            assert form not in done.stdout + done.stderr

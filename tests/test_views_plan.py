@@ -122,7 +122,15 @@ def test_json_is_the_saved_plan_format_with_stable_key_order() -> None:
     plan = every_action()
     text = render_json(plan)
     data = json.loads(text)
-    assert list(data) == ["format_version", "target", "checksum", "summary", "changes", "warnings"]
+    assert list(data) == [
+        "format_version",
+        "target",
+        "checksum",
+        "summary",
+        "changes",
+        "warnings",
+        "settings",
+    ]
     assert data["format_version"] == 1
     assert data["summary"] == {
         "create": 1,

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from reconciler.config.effective import Settings, changes
 from reconciler.errors import ReconcilerError, StalePlan
 from reconciler.plan.changes import CHANGES, Change, Plan
 from reconciler.remote.protocol import ScheduleMissing, ScheduleProvider
@@ -162,21 +163,34 @@ def check_still_valid(saved: dict[str, Any], fresh: Plan) -> None:
         )
     if saved.get("target") != fresh.target:
         raise StalePlan(f"the plan is for target {saved.get('target')!r}, not {fresh.target!r}")
-    check_checksum(str(saved.get("checksum")), fresh, saved.get("summary"))
+    check_checksum(str(saved.get("checksum")), fresh, saved.get("summary"), saved.get("settings"))
 
 
-def check_checksum(expected: str, fresh: Plan, saved_summary: Any = None) -> None:
+def check_checksum(
+    expected: str, fresh: Plan, saved_summary: Any = None, saved_settings: Any = None
+) -> None:
     if expected == fresh.checksum:
         return
-    moved = ""
+    moved = _settings_moved(saved_settings, fresh)
     if isinstance(saved_summary, dict):
         diffs = [
             f"{action} {saved_summary.get(action, 0)} -> {count}"
             for action, count in fresh.summary.items()
             if saved_summary.get(action, 0) != count
         ]
-        moved = "; " + (", ".join(diffs) if diffs else "same counts, different contents")
+        moved += "; " + (", ".join(diffs) if diffs else "same counts, different contents")
     raise StalePlan(
-        f"the plan no longer holds: the remote or the files changed since it was made "
+        f"the plan no longer holds: the remote, the files or the settings changed since it was made "
         f"(saved {expected}, now {fresh.checksum}){moved}; run plan again and review it"
     )
+
+
+def _settings_moved(saved: Any, fresh: Plan) -> str:
+    """The `; settings changed: KEY, …` that says which, when a saved plan's settings are not the fresh plan's."""
+    if not isinstance(saved, dict) or fresh.settings is None:
+        return ""
+    try:
+        moved = changes(Settings(saved), fresh.settings)
+    except (KeyError, TypeError, AttributeError):
+        return "; settings changed"
+    return f"; settings changed: {', '.join(c.key for c in moved)}" if moved else ""

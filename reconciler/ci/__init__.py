@@ -7,6 +7,7 @@ logic is here, where tests reach it:
     actions.py   the Actions runtime: the event payload, step outputs, the job summary
     github.py    a small GitHub REST client over httpx (GitHubError, never an httpx error)
     markers.py   the hidden first-line markers that find our comments and issues
+    targets.py   target names CI can use (they name environments: none ends in -plan)
     pull_request.py  pull requests: collect the files, plan them with main's connection, comment
     merge.py     on merge: newest wins, apply only the reviewed plan, report a refusal
     proof.py     on merge: the plan comment is what its plan run posted, untouched since

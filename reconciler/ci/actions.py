@@ -3,7 +3,10 @@
 Everything comes from the environment Actions sets (`GITHUB_EVENT_PATH`,
 `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, …), passed in as a mapping so that
 tests give their own. Outside Actions, outputs are printed and the summary is
-skipped.
+skipped. `approved` is the fail-closed check every step that holds a target's
+credentials makes first: the environment's approved connection
+(`RECONCILER_ENDPOINT`, reconciler.remote.approval) must be set and be the
+target's.
 """
 
 from __future__ import annotations
@@ -15,8 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.ci.errors import EventError
+from reconciler.remote.approval import APPROVAL_ENV
+from reconciler.remote.protocol import TargetLike
+from reconciler.remote.registry import check_connection
 
-__all__ = ["Env", "dig", "environ", "event", "need", "set_output", "summary"]
+__all__ = [
+    "Env",
+    "approved",
+    "dig",
+    "environ",
+    "event",
+    "need",
+    "set_output",
+    "summary",
+]
 
 Env = Mapping[str, str]
 
@@ -70,3 +85,9 @@ def summary(env: Env, markdown: str) -> None:
     if target:
         with open(target, "a", encoding="utf-8") as out:
             out.write(markdown.rstrip("\n") + "\n\n")
+
+
+def approved(target: TargetLike, env: Env) -> None:
+    """UnapprovedConnection unless `target` is local or its connection is the one the
+    environment approves (`RECONCILER_ENDPOINT`, which must be set: CI fails closed)."""
+    check_connection(target, env.get(APPROVAL_ENV), required=True)

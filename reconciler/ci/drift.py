@@ -1,7 +1,9 @@
 """Drift: someone changed the app outside git. One report per target, one issue per target.
 
 `check_drift` plans one target (the plan job, with the `<target>-plan`
-credentials) and writes drift-TARGET.json:
+credentials, once the environment approves the target's connection:
+reconciler.remote.approval; otherwise an error saying why) and writes
+drift-TARGET.json:
 
     state   clean | drift | refused (a drift that trips a guard) | error
     checksum, markdown (the plan, refused or not), reason
@@ -35,12 +37,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler.ci.actions import Env, approved
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.health import HealthReport, fit, note, section
 from reconciler.ci.markers import DRIFT, NO_CHECKSUM, Marker, find, with_marker
 from reconciler.config.targets import Target
 from reconciler.errors import ReconcilerError
+from reconciler.views.markdown import code
+from reconciler.views.markdown import text as inline
 
 if TYPE_CHECKING:
     from reconciler.plan.changes import Plan
@@ -73,12 +78,14 @@ class DriftReport:
         return dict(self.__dict__)
 
 
-async def check_drift(target: Target, now: datetime) -> DriftReport:
-    """Plan `target` and classify what the plan says."""
+async def check_drift(target: Target, now: datetime, env: Env) -> DriftReport:
+    """Plan `target` and classify what the plan says (an error when `env` does not approve
+    its connection: nothing is sent)."""
     from reconciler.apply.manager import plan_target
     from reconciler.views.plan import render_markdown, summary_line
 
     try:
+        approved(target, env)
         plan = await plan_target(target, now)
     except ReconcilerError as err:
         return DriftReport(target.name, "error", reason=str(err))
@@ -147,9 +154,9 @@ BODY_LIMIT = 65_000
 
 
 def _drift_text(report: DriftReport) -> str:
-    head = f"### Drift on target `{report.target}`\n\n"
+    head = f"### Drift on target {code(report.target)}\n\n"
     if report.state == "error":
-        return head + f"The drift check failed: `{report.reason}`\n"
+        return head + f"The drift check failed: {code(report.reason)}\n"
     if report.state == "clean":
         return head + f"No drift: the app matches the files ({report.summary}).\n"
     text = head + (
@@ -158,9 +165,9 @@ def _drift_text(report: DriftReport) -> str:
         "to match the app.\n\n"
     )
     if report.state == "refused":
-        text += f"> [!CAUTION]\n> Applying this would be refused: {report.reason}\n\n"
+        text += f"> [!CAUTION]\n> Applying this would be refused: {inline(report.reason)}\n\n"
     if report.leftovers:
-        text += f"> [!WARNING]\n> {report.leftovers}\n\n"
+        text += f"> [!WARNING]\n> {inline(report.leftovers)}\n\n"
     return text + report.markdown
 
 
@@ -190,7 +197,7 @@ def _close(gh: GitHub, issue: dict[str, Any], report: DriftReport, healthy: bool
     name = report.target
     also = " and every push due went out" if healthy else ""
     gh.create_comment(
-        int(issue["number"]), f"No drift on `{name}` any more{also} ({report.summary})."
+        int(issue["number"]), f"No drift on {code(name)} any more{also} ({report.summary})."
     )
     gh.edit_issue(int(issue["number"]), state="closed", state_reason="completed")
     return f"{name}: drift gone{also}, closed #{issue['number']}"
@@ -200,15 +207,17 @@ def _drift_note(report: DriftReport, before: Marker | None, open_: bool) -> str 
     """The comment for the drift part: the check failed, the drift changed, or it is gone."""
     name = report.target
     if report.state == "error":
-        return f"The drift check of `{name}` failed: `{report.reason}`"
+        return f"The drift check of {code(name)} failed: {code(report.reason)}"
     if report.state == "clean":
         if open_ and before is not None and before.checksum != NO_CHECKSUM:
-            return f"No drift on `{name}` any more ({report.summary}); the issue stays open below."
+            return (
+                f"No drift on {code(name)} any more ({report.summary}); the issue stays open below."
+            )
         return None
     if open_ and before is not None and before.checksum == report.checksum:
         return None
     return (
-        f"The drift on `{name}` changed: {report.summary} "
+        f"The drift on {code(name)} changed: {report.summary} "
         f"(checksum `{report.checksum}`). The issue body shows the new plan."
     )
 

@@ -29,9 +29,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from reconciler.ci.actions import Env, approved
 from reconciler.ci.errors import CiError
 from reconciler.config.targets import Target
 from reconciler.errors import ReconcilerError
+from reconciler.views.markdown import code
 
 __all__ = [
     "HEALTH_STATES",
@@ -66,12 +68,16 @@ class HealthReport:
         return {**self.__dict__, "unhealthy": list(self.unhealthy)}
 
 
-async def check_health_report(target: Target, now: datetime, since: timedelta) -> HealthReport:
-    """Check `target`'s health over [now - since, now); an error report when it cannot."""
+async def check_health_report(
+    target: Target, now: datetime, since: timedelta, env: Env
+) -> HealthReport:
+    """Check `target`'s health over [now - since, now); an error report when it cannot (or
+    when `env` does not approve the target's connection: nothing is sent)."""
     from reconciler.health.check import health_target
     from reconciler.views.health import render_section, summary_line
 
     try:
+        approved(target, env)
         found = await health_target(target, now, since)
     except ReconcilerError as err:
         return HealthReport(target.name, "error", reason=str(err))
@@ -124,7 +130,10 @@ def read_health(folder: Path, targets: list[str]) -> dict[str, HealthReport]:
 def section(report: HealthReport) -> str:
     """The health part of the issue body."""
     if report.state == "error":
-        return f"### Health of target `{report.target}`\n\nThe health check failed: `{report.reason}`\n"
+        return (
+            f"### Health of target {code(report.target)}\n\n"
+            f"The health check failed: {code(report.reason)}\n"
+        )
     return report.markdown
 
 
@@ -140,15 +149,15 @@ def note(name: str, report: HealthReport, before: str | None, was_open: bool) ->
     """The comment to post for the health part: only when the unhealthy set changed (or the
     check failed); `before` is the set the issue last reported (None: never reported)."""
     if report.state == "error":
-        return f"The health check of `{name}` failed: `{report.reason}`"
+        return f"The health check of {code(name)} failed: {code(report.reason)}"
     if was_open and report.key == before:
         return None
     if report.state == "healthy":
         if before in (None, "none") or not was_open:
             return None
-        return f"Every push due on `{name}` went out again ({report.summary})."
-    listing = ", ".join(f"`{u}`" for u in report.unhealthy)
+        return f"Every push due on {code(name)} went out again ({report.summary})."
+    listing = ", ".join(code(u) for u in report.unhealthy)
     return (
-        f"Pushes failed or were missed on `{name}`: {listing} ({report.summary}). "
+        f"Pushes failed or were missed on {code(name)}: {listing} ({report.summary}). "
         "The issue's health section says what happened."
     )

@@ -16,6 +16,11 @@
 3. On workflow_dispatch (an operator, behind the environment's reviewers): the
    given checksum, and only here `force` and `resolve_duplicates`.
 
+Either way, no client opens with the target's credentials unless reconciler.yaml's
+connection is the one the environment approves (`RECONCILER_ENDPOINT`, which must
+be set: reconciler.remote.approval); otherwise the run refuses, saying which key
+moved and how an admin approves it, and the report job posts that.
+
 `report_refusals` is the report job: it posts each refusal on the merged pull
 request, or as an issue when the commit had none.
 """
@@ -37,6 +42,10 @@ from reconciler.ci.proof import check_plan_comment
 from reconciler.config.targets import Target
 from reconciler.errors import PlanRefused, ReconcilerError, StalePlan
 from reconciler.plan.changes import Plan
+from reconciler.remote.approval import APPROVAL_ENV, UnapprovedConnection
+from reconciler.remote.registry import check_connection
+from reconciler.views.markdown import code, fence
+from reconciler.views.markdown import text as inline
 
 __all__ = [
     "ISSUE_LABEL",
@@ -62,6 +71,8 @@ class Request:
     checksum: str | None = None
     force: bool = False
     resolve_duplicates: str | None = None
+    #: The connection the environment approves (RECONCILER_ENDPOINT; None: not set).
+    approved: str | None = None
 
     @classmethod
     def from_env(cls, env: Env, gh: GitHub, **inputs: Any) -> Request:
@@ -71,6 +82,7 @@ class Request:
             sha=need(env, "GITHUB_SHA"),
             ref=need(env, "GITHUB_REF"),
             default_branch=default if isinstance(default, str) else gh.default_branch(),
+            approved=env.get(APPROVAL_ENV),
             **inputs,
         )
 
@@ -138,16 +150,17 @@ def refusal_markdown(target: str, request: Request, reason: str, plan: Plan | No
     from reconciler.views.plan import render_markdown
 
     lines = [
-        f"### reconciler apply refused for `{target}` at {request.sha[:12]}",
+        f"### reconciler apply refused for {code(target)} at {code(request.sha[:12])}",
         "",
-        f"**Why:** {reason}",
+        f"**Why:** {inline(reason)}",
         "",
     ]
     if plan is not None:
         lines += [
             "Nothing was changed. To apply the plan below, an operator runs the "
             "**reconciler-apply** workflow (Actions → reconciler-apply → Run workflow) on "
-            f"`{request.default_branch}` with target `{target}` and checksum `{plan.checksum}`; "
+            f"{code(request.default_branch)} with target {code(target)} and checksum "
+            f"`{plan.checksum}`; "
             "the environment's reviewers approve it. Or change the files in a new pull request.",
             "",
             render_markdown(plan, limit=60_000).partition("\n")[2],
@@ -195,9 +208,17 @@ async def _sync(
         plan = report.verified or report.plan
         return _refused(target.name, request, f"{why} ({done}); run the apply again", plan, pr)
     verified = summary_line(report.verified) if report.verified else ""
-    return Result(
-        0, f"{done} Verified.", "```\n" + "\n".join([*hooks.lines, done, verified]) + "\n```"
-    )
+    return Result(0, f"{done} Verified.", fence("\n".join([*hooks.lines, done, verified])))
+
+
+def _unapproved(target: Target, request: Request, pr: int | None) -> Result | None:
+    """A refusal, before any client opens, when the environment does not approve the
+    target's connection; None when it does (or the target is local)."""
+    try:
+        check_connection(target, request.approved, required=True)
+    except UnapprovedConnection as err:
+        return _refused(target.name, request, str(err), None, pr)
+    return None
 
 
 async def apply_merged(gh: GitHub, target: Target, request: Request, now: datetime) -> Result:
@@ -223,12 +244,17 @@ async def apply_merged(gh: GitHub, target: Target, request: Request, now: dateti
             force=request.force,
             resolve_duplicates=request.resolve_duplicates,
         )
-        return await _sync(target, now, options, request, None)
+        return _unapproved(target, request, None) or await _sync(
+            target, now, options, request, None
+        )
     if request.event_name != "push":
         raise CiError(f"apply runs on push and workflow_dispatch, not {request.event_name}")
     if request.checksum or request.force or request.resolve_duplicates:
         raise CiError("checksum, force and resolve-duplicates are for workflow_dispatch only")
     pr, checksum, why = _reviewed_checksum(gh, request, target.name)
+    refused = _unapproved(target, request, pr)
+    if refused is not None:
+        return refused
     if checksum is None:
         try:
             plan: Plan | None = await plan_target(target, now)

@@ -9,8 +9,13 @@ reconciler-plan.yml):
 2. `plan_pull_request` runs from main's definition with a target's credentials.
    It plans the pull request's files with the pull request's settings (prune,
    protect, safety, …: the review shows what the merge will do), but the
-   target's connection always comes from main's reconciler.yaml: a pull request
-   can never point the credentials elsewhere, nor change how hard the API is hit.
+   target's connection always comes from main's reconciler.yaml, and only once
+   the environment approves it (`RECONCILER_ENDPOINT`): a pull request can never
+   point the credentials elsewhere, nor change how hard the API is hit. The
+   plan shows how the pull request's effective settings differ from main's
+   ("Configuration changes"), and the changes to remote schedules that main's
+   scope does not manage by name and action only (`Plan.withhold`), in the
+   comment and in the saved plan alike.
 A pull request from a fork is validated only: `fork_note` (GITHUB_TOKEN only,
 no credentials) tells its author why, once, on the pull request.
 
@@ -35,23 +40,19 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reconciler.ci.actions import Env, dig, event, need, summary
+from reconciler.ci.actions import Env, approved, dig, event, need, summary
 from reconciler.ci.errors import CiError, EventError
 from reconciler.ci.github import GitHub
-from reconciler.ci.markers import (
-    NO_CHECKSUM,
-    PLAN,
-    TARGET_NAME,
-    Marker,
-    by_bot,
-    find,
-    with_marker,
-)
+from reconciler.ci.markers import NO_CHECKSUM, PLAN, Marker, by_bot, find, with_marker
+from reconciler.ci.targets import check_target_names
+from reconciler.config.effective import changes, effective_settings
 from reconciler.config.load import CONFIG_FILE, load_config
 from reconciler.config.targets import Config, Target
 from reconciler.documents.load import default_dir
 from reconciler.errors import ReconcilerError
 from reconciler.plan.changes import Plan
+from reconciler.remote.approval import APPROVAL_ENV
+from reconciler.views.markdown import code, comment, fence
 
 __all__ = [
     "CONNECTION",
@@ -59,7 +60,6 @@ __all__ = [
     "MAX_COMMENT",
     "PR_FILE",
     "PrTarget",
-    "check_target_names",
     "collect",
     "fork_note",
     "plan_entry",
@@ -67,6 +67,7 @@ __all__ = [
     "plan_pull_request",
     "post_comments",
     "pull_request_target",
+    "scoped",
     "verified_pull_request",
     "write_plan",
 ]
@@ -114,7 +115,10 @@ def _relative_dir(pattern: str, where: str) -> PurePosixPath:
 
 
 def collect(config: Config, out: Path, env: Env) -> dict[str, Any]:
-    """Copy reconciler.yaml and every target's schedule folder to `out`, with pr.json."""
+    """Copy reconciler.yaml and every target's schedule folder to `out`, with pr.json.
+
+    A target name CI cannot use (see `check_target_names`) fails the pull request's check."""
+    check_target_names(config)
     if out.exists():
         raise CiError(f"{out} exists; collect writes a fresh folder")
     out.mkdir(parents=True)
@@ -158,10 +162,12 @@ def _pull_request_facts(env: Env) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PrTarget:
-    """The target to plan a pull request with, or why there is none (`note`)."""
+    """The target to plan a pull request with, or why there is none (`note`); `proposed` is
+    the pull request's own target, its connection as the pull request writes it."""
 
     target: Target | None
     notes: tuple[str, ...] = ()
+    proposed: Target | None = None
 
 
 def pull_request_target(main: Config, name: str, pr_dir: Path) -> PrTarget:
@@ -174,8 +180,11 @@ def pull_request_target(main: Config, name: str, pr_dir: Path) -> PrTarget:
     pr_config = load_config(None, pr_dir)
     added = sorted(set(pr_config.targets) - set(main.targets))
     notes = tuple(
-        f"This pull request adds target `{t}`: it is not planned here. After the merge, apply "
-        "refuses it and posts its plan for an operator to approve."
+        f"This pull request adds target {code(t)}: it is not planned here. After the merge, "
+        f"every workflow refuses to send its credentials anywhere until an admin creates its "
+        f"environments {code(t)} and {code(t + '-plan')} with the secrets and the variable "
+        f"{code(APPROVAL_ENV)}; then apply refuses it once more and posts its plan for an "
+        "operator to approve."
         for t in added
     )
     if name not in pr_config.targets:
@@ -183,7 +192,7 @@ def pull_request_target(main: Config, name: str, pr_dir: Path) -> PrTarget:
             None,
             (
                 *notes,
-                f"This pull request removes target `{name}`: after the "
+                f"This pull request removes target {code(name)}: after the "
                 "merge it is no longer planned or applied.",
             ),
         )
@@ -194,7 +203,35 @@ def pull_request_target(main: Config, name: str, pr_dir: Path) -> PrTarget:
     merged = dataclasses.replace(
         own, root=main_target.root, schedules=str(folder / own.schedules), **connection
     )
-    return PrTarget(merged, notes)
+    return PrTarget(merged, notes + _approval_note(main_target, own), own)
+
+
+def _approval_note(main: Target, proposed: Target) -> tuple[str, ...]:
+    """What the team must do when the pull request moves the target's connection."""
+    before = effective_settings(main).json()["connection"]
+    after = effective_settings(proposed).json()["connection"]
+    if (before["provider"], before["base_url"]) == (after["provider"], after["base_url"]):
+        return ()
+    name = main.name
+    return (
+        f"This pull request moves {code(name)} to {code(after['base_url'])}. After the merge, "
+        f"apply, the drift check and pull-request plans send no credential for {code(name)} "
+        f"until an admin sets the variable {code(APPROVAL_ENV)} of the environments "
+        f"{code(name)} and {code(name + '-plan')} to it; then re-run the apply workflow: it "
+        "refuses with the plan against the new connection, which an operator approves with "
+        "Run workflow.",
+    )
+
+
+def scoped(plan: Plan, main: Target, proposed: Target | None) -> Plan:
+    """`plan` as a pull request's review shows it: the settings against main's, and nothing
+    of the remote schedules main's `manage_prefix` does not cover."""
+    prefix = main.manage_prefix
+    shown = plan.withhold(lambda name: name.startswith(prefix))
+    if proposed is None:
+        return shown
+    moved = changes(effective_settings(main), effective_settings(proposed))
+    return dataclasses.replace(shown, setting_changes=moved)
 
 
 def plan_markdown(name: str, plan: Plan | None, error: str | None, notes: tuple[str, ...]) -> str:
@@ -203,10 +240,9 @@ def plan_markdown(name: str, plan: Plan | None, error: str | None, notes: tuple[
     if plan is not None:
         body = render_markdown(plan, limit=MAX_COMMENT - 2_000)
     else:
-        body = f"<!-- {PLAN} target={name} -->\n### reconciler plan for `{name}`\n\n"
+        body = f"<!-- {PLAN} target={comment(name)} -->\n### reconciler plan for {code(name)}\n\n"
         if error is not None:
-            shown = error.replace("```", "'''")
-            body += f"**The plan failed:**\n\n```\n{shown}\n```\n"
+            body += f"**The plan failed:**\n\n{fence(error)}"
     if notes:
         body += "\n" + "\n".join(f"> [!NOTE]\n> {note}\n" for note in notes)
     return body
@@ -225,11 +261,12 @@ def write_plan(
 
 
 async def plan_pull_request(
-    main: Config, name: str, pr_dir: Path, out: Path, now: datetime
+    main: Config, name: str, pr_dir: Path, out: Path, now: datetime, env: Env
 ) -> Plan | None:
     """Plan target `name` for the pull request in `pr_dir`; write both files; the plan (None: none).
 
-    Raises (after writing the error into the files) when planning fails or a guard refuses.
+    Raises (after writing the error into the files) when planning fails, main's connection
+    is not the approved one (`env`'s RECONCILER_ENDPOINT), or a guard refuses.
     """
     from reconciler.apply.manager import plan_target
 
@@ -237,7 +274,11 @@ async def plan_pull_request(
     try:
         chosen = pull_request_target(main, name, pr_dir)
         notes = chosen.notes
-        plan = await plan_target(chosen.target, now) if chosen.target is not None else None
+        plan = None
+        if chosen.target is not None:
+            approved(main.target(name), env)  # before a client opens: main's, approved
+            plan = await plan_target(chosen.target, now)
+            plan = scoped(plan, main.target(name), chosen.proposed)
     except ReconcilerError as err:
         write_plan(out, name, None, str(err), notes)
         raise
@@ -361,7 +402,7 @@ def fork_note(gh: GitHub, env: Env) -> list[str]:
         return [f"{fork} is this repository, not a fork: nothing to say"]
     body = (
         f"{FORK_NOTE}\n### reconciler: validated, not planned\n\n"
-        f"This pull request comes from a fork (`{fork}`). reconciler checked its files, "
+        f"This pull request comes from a fork ({code(fork)}). reconciler checked its files, "
         "but does not plan them: a plan runs with the production credentials of each "
         "target, and this repository never lends them to a fork's files or code. A "
         "maintainer who has read the change can push its branch to this repository; a "
@@ -382,13 +423,3 @@ def fork_note(gh: GitHub, env: Env) -> list[str]:
             gh.create_comment(number, body)
         done.append(f"#{number}: {'already told' if told else 'told'} why it is not planned")
     return done or [f"no open pull request from {fork}:{branch} at {head}"]
-
-
-def check_target_names(config: Config) -> list[str]:
-    bad = [name for name in config.targets if not TARGET_NAME.fullmatch(name)]
-    if bad:
-        raise CiError(
-            f"target name {bad[0]!r}: in CI, target names are letters, digits, _ . - "
-            "(they name environments, artifacts and markers)"
-        )
-    return list(config.targets)

@@ -17,6 +17,7 @@ import click
 from reconciler.ci import actions
 from reconciler.ci.github import GitHub
 from reconciler.cli.common import State, now
+from reconciler.views.markdown import code, text
 
 __all__ = [
     "apply",
@@ -52,7 +53,7 @@ def targets(state: State, only: str | None) -> None:
 
     Example: reconciler ci targets
     """
-    from reconciler.ci.pull_request import check_target_names
+    from reconciler.ci.targets import check_target_names
 
     config = state.config()
     names = check_target_names(config)
@@ -96,7 +97,8 @@ def plan(state: State, name: str, pr_dir: Path, out: Path) -> None:
     from reconciler.views.plan import render_text
 
     try:
-        result = asyncio.run(plan_pull_request(state.config(), name, pr_dir, out, now()))
+        config, env = state.config(), actions.environ()
+        result = asyncio.run(plan_pull_request(config, name, pr_dir, out, now(), env))
     finally:
         written = out / f"plan-{name}.md"
         if written.is_file():
@@ -122,7 +124,8 @@ def comment(state: State, plans: Path, pr_file: Path) -> None:
 
     Example: reconciler ci comment --plans plans --pr pr-data/pr.json
     """
-    from reconciler.ci.pull_request import check_target_names, post_comments
+    from reconciler.ci.pull_request import post_comments
+    from reconciler.ci.targets import check_target_names
 
     env = actions.environ()
     expected = check_target_names(state.config())
@@ -189,7 +192,7 @@ def apply(
         )
         result = asyncio.run(apply_merged(gh, target, request, now()))
     write_refusal(out, result)
-    actions.summary(env, result.markdown or result.line)
+    actions.summary(env, result.markdown or text(result.line))
     click.echo(f"{name}: {result.line}", err=result.code != 0)
     raise SystemExit(result.code)
 
@@ -219,9 +222,10 @@ def drift(state: State, name: str, out: Path) -> None:
     """
     from reconciler.ci.drift import check_drift, write_report
 
-    result = asyncio.run(check_drift(state.config().target(name), now()))
+    env = actions.environ()
+    result = asyncio.run(check_drift(state.config().target(name), now(), env))
     write_report(out, result)
-    actions.summary(actions.environ(), result.markdown or f"`{name}`: {result.state}")
+    actions.summary(env, result.markdown or f"{code(name)}: {result.state}")
     click.echo(f"{name}: {result.state}{': ' + result.reason if result.reason else ''}")
     raise SystemExit(1 if result.state == "error" else 0)
 
@@ -239,10 +243,10 @@ def health(state: State, name: str, out: Path, since: str) -> None:
     from reconciler.ci.health import check_health_report, write_health
     from reconciler.cli.health import since_option
 
-    window, target = since_option(since), state.config().target(name)
-    result = asyncio.run(check_health_report(target, now(), window))
+    window, target, env = since_option(since), state.config().target(name), actions.environ()
+    result = asyncio.run(check_health_report(target, now(), window, env))
     write_health(out, result)
-    actions.summary(actions.environ(), result.markdown or f"`{name}` health: {result.state}")
+    actions.summary(env, result.markdown or f"{code(name)} health: {result.state}")
     shown = result.reason or result.summary
     click.echo(f"{name}: health {result.state}{': ' + shown if shown else ''}")
     raise SystemExit(1 if result.state == "error" else 0)
@@ -260,7 +264,7 @@ def drift_issues(state: State, folder: Path) -> None:
     """
     from reconciler.ci.drift import read_reports, sync_issues
     from reconciler.ci.health import read_health
-    from reconciler.ci.pull_request import check_target_names
+    from reconciler.ci.targets import check_target_names
 
     names = check_target_names(state.config())
     reports, health = read_reports(folder, names), read_health(folder, names)

@@ -2,6 +2,7 @@
 
     targets.py  Target (one app, every override applied), Safety, Config
     load.py     load_config: the file read, checked against config.schema.json, resolved
+    effective.py  the settings a plan depends on (in its checksum), and their changes
 
 Config sits above policy (it reads `policies:` through the rules' parsers) and
 remote (a target's provider gives its credentials' default variable names).

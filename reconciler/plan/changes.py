@@ -20,15 +20,22 @@ user's schedule, so prune, manage_prefix and protect do not apply to them, and
 they never count against the guards as updates or deletes.
 
 Safety thresholds live on the plan (`Plan.problems`, set by the guards;
-`Plan.raise_if_unsafe`); renderers live in reconciler/views/plan.py.
+`Plan.raise_if_unsafe`); renderers live in reconciler/views/plan.py. The plan
+carries the target's effective settings (reconciler.config.effective), which
+its checksum covers, and, for a pull request, how they differ from the default
+branch's (`setting_changes`). `Plan.withhold` hides the bodies of remote
+schedules that someone else's settings do not manage (a pull request that
+widens the scope), keeping the checksum of the whole.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
+from reconciler.config.effective import SettingChange, Settings
 from reconciler.core import parked
 from reconciler.core.model import JSON
 from reconciler.errors import PlanRefused
@@ -109,6 +116,8 @@ class Change:
     source: str | None = None
     # For a conflict: every remote id of the name, oldest first.
     remote_ids: tuple[str, ...] = ()
+    # Its bodies (before, after, diff, next runs) are not shown: see Plan.withhold.
+    withheld: bool = False
 
     @property
     def sort_key(self) -> tuple[int, str]:
@@ -130,7 +139,16 @@ class Change:
             out["source"] = self.source
         if self.remote_ids:
             out["remote_ids"] = list(self.remote_ids)
+        if self.withheld:
+            out["withheld"] = True
         return out
+
+    def foreign(self, managed: Callable[[str], bool]) -> bool:
+        """Whether it shows a remote schedule that `managed` (another scope) does not cover."""
+        if self.before is None and not self.diff:
+            return False  # nothing remote is shown: a create is the repository's own body
+        remote_name = str(self.before.get("name", self.name)) if self.before else self.name
+        return not (managed(self.name) and managed(remote_name))
 
     def identity(self) -> JSON:
         """What a reviewer approved: everything but the clock-dependent next runs."""
@@ -168,6 +186,10 @@ class Plan:
     desired_count: int
     problems: tuple[str, ...] = field(default=())
     clock: Clock | None = None
+    #: The effective settings it was planned with (in the checksum).
+    settings: Settings | None = None
+    #: A pull request's plan: its settings against the default branch's (not in the checksum).
+    setting_changes: tuple[SettingChange, ...] = ()
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -235,8 +257,25 @@ class Plan:
         if reasons := self.conflict_reasons():
             raise PlanRefused("; ".join(reasons))
 
+    def withhold(self, managed: Callable[[str], bool]) -> Plan:
+        """This plan without the bodies of the remote schedules `managed` does not cover.
+
+        For a pull request that widens the scope: its changes to schedules the default
+        branch does not manage show a name and an action, never what they hold. The
+        checksum stays the one of the whole plan (apply plans again and compares).
+        """
+        hidden = tuple(
+            replace(c, before=None, after=None, diff=(), next_runs=(), withheld=True)
+            if c.foreign(managed)
+            else c
+            for c in self.changes
+        )
+        return replace(self, changes=hidden)
+
     def data(self) -> JSON:
-        return {
+        """The saved-plan form (docs/concepts/plan.md); `settings` and `setting_changes` were
+        added within format 1 (a reader that does not know them reads the rest as before)."""
+        out: JSON = {
             "format_version": FORMAT_VERSION,
             "target": self.target,
             "checksum": self.checksum,
@@ -244,3 +283,8 @@ class Plan:
             "changes": [c.data() for c in self.changes],
             "warnings": list(self.warnings),
         }
+        if self.settings is not None:
+            out["settings"] = self.settings.json()
+        if self.setting_changes:
+            out["setting_changes"] = [c.data() for c in self.setting_changes]
+        return out

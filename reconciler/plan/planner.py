@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from reconciler.config.effective import Settings, effective_settings
 from reconciler.config.targets import Target
 from reconciler.core.diagnostics import one_line
 from reconciler.core.model import (
@@ -51,7 +52,10 @@ def _checksum(
     forms: Mapping[str, JSON],
     remote_forms: Mapping[str, JSON],
     changes: Sequence[Change],
+    settings: Settings,
 ) -> str:
+    """sha256 over what a reviewer approves: the target, the remote snapshot, the desired
+    set, the changes and the effective settings (each moves it on its own: tests/test_plan.py)."""
     remote_part: list[Any] = sorted([i, form] for i, form in remote_forms.items())
     desired_part: list[Any] = sorted(
         ([d.name, d.previous_name, forms[d.name]] for d in desired), key=lambda d: str(d[0])
@@ -61,6 +65,7 @@ def _checksum(
         "remote": remote_part,
         "desired": desired_part,
         "changes": [c.identity() for c in changes],
+        "settings": settings.json(),
     }
     digest = hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
     return f"sha256:{digest}"
@@ -359,11 +364,12 @@ def make_plan(
         else:
             planner.changes.append(planner.leftover(r))
     changes = tuple(sorted(planner.changes, key=lambda c: c.sort_key))
+    settings = effective_settings(target)
     plan = Plan(
         target=target.name,
         changes=changes,
         warnings=tuple(planner.warnings),
-        checksum=_checksum(target.name, desired, forms, remote_forms, changes),
+        checksum=_checksum(target.name, desired, forms, remote_forms, changes, settings),
         managed_remote=sum(
             1 for r in remote if planner.managed(r.name) and r.schedule_id not in left.parked_ids
         ),
@@ -374,5 +380,6 @@ def make_plan(
         quota=target.quota,
         desired_count=len(desired),
         clock=Clock(now, target.site_zone, target.site_timezone),
+        settings=settings,
     )
     return with_problems(plan)

@@ -13,7 +13,7 @@ A schedule that is not there (deleted meanwhile, expired, never there) is a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -166,3 +166,6 @@ class Provider:
     master_secret_env: str
     #: `async with connect(target, now) as remote:` (now: the planner's clock).
     connect: Connect
+    #: The base URL of (endpoint, region): where the credentials go (a ConfigError if neither
+    #: places an app). What an approval is compared with (reconciler.remote.approval).
+    locate: Callable[[str | None, str | None], str]

@@ -2,6 +2,7 @@
 
     plan.py        the plan: text, markdown (the pull-request comment), JSON (the saved plan)
     review.py      the review calendar inside the markdown plan
+    markdown.py    escaping: every repository string enters markdown through it
     validation.py  a target's validation: text or JSON
     history.py     one schedule's runs: text or JSON
     calendar/      the fires over a window: text, markdown, JSON, iCalendar, HTML

@@ -21,6 +21,8 @@ from reconciler.core.timing import zone
 from reconciler.health.match import Judged, Seen
 from reconciler.health.report import Health, ScheduleHealth
 from reconciler.views.formats import Formats
+from reconciler.views.markdown import code
+from reconciler.views.markdown import text as inline
 
 __all__ = [
     "FORMATS",
@@ -111,7 +113,7 @@ def render_text(health: Health) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return inline(text)
 
 
 def _last(schedule: ScheduleHealth, health: Health) -> str:
@@ -126,15 +128,15 @@ def render_section(health: Health, rows: int = 50) -> str:
     """The markdown table of the schedules that are not ok or quiet, at most `rows` of them."""
     shown = [s for s in health.schedules if s.state in SHOWN]
     lines = [
-        f"### Health of target `{health.target}`",
+        f"### Health of target {code(health.target)}",
         "",
         f"Expected fires against the runs the app recorded: {_window(health)}. "
         f"**{summary_line(health)}.**",
         "",
     ]
     if health.history:
-        lines += [f"Triggers in force: {health.history}.", ""]
-    lines += [line for note in health.notes for line in (f"> [!WARNING]\n> {note}", "")]
+        lines += [f"Triggers in force: {inline(health.history)}.", ""]
+    lines += [line for note in health.notes for line in (f"> [!WARNING]\n> {inline(note)}", "")]
     if shown:
         lines += [
             "| schedule | class | fires sent / due | what happened | last fire |",
@@ -143,7 +145,7 @@ def render_section(health: Health, rows: int = 50) -> str:
         for schedule in shown[:rows]:
             sent = f"{len(schedule.of_state('sent'))} / {len(schedule.judged)}"
             lines.append(
-                f"| `{_cell(schedule.name)}` | {schedule.state} | {sent} "
+                f"| {code(schedule.name, cell=True)} | {schedule.state} | {sent} "
                 f"| {_cell(problem(schedule, health))} | {_cell(_last(schedule, health))} |"
             )
         if len(shown) > rows:

@@ -14,8 +14,11 @@ from typing import Any
 
 import click
 
+from reconciler.config.effective import SettingChange
 from reconciler.plan.changes import ABSENT, Change, FieldChange, Plan
 from reconciler.views.formats import Formats
+from reconciler.views.markdown import code, comment, fence, html
+from reconciler.views.markdown import text as inline
 from reconciler.views.review import review_section
 
 __all__ = [
@@ -28,6 +31,8 @@ __all__ = [
 ]
 
 MARKDOWN_LIMIT = 65_000
+#: What a withheld change (Plan.withhold) says in place of its bodies.
+WITHHELD = "not managed with the default branch's settings: its content is not shown"
 _SYMBOL = {
     "create": "+",
     "update": "~",
@@ -94,6 +99,8 @@ def _body_lines(change: Change, *, as_diff: bool = False) -> Iterator[str]:
     context = "  " if as_diff else ""
     if change.reason:
         yield context + change.reason
+    if change.withheld:
+        yield context + WITHHELD
     if change.source and change.action not in ("noop", "skip"):
         yield f"{context}from {change.source}"
     shown = {"create": change.after, "complete": change.after, "delete": change.before}.get(
@@ -146,15 +153,9 @@ def render_json(plan: Plan) -> str:
     return json.dumps(plan.data(), indent=2, ensure_ascii=False) + "\n"
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _md_block(change: Change) -> str:
-    body = "\n".join(_body_lines(change, as_diff=True)).replace("```", "'''")
-    summary = (
-        f"<code>{_SYMBOL[change.action]} {change.action}</code> <b>{_md_escape(change.name)}</b>"
-    )
+    body = "\n".join(_body_lines(change, as_diff=True))
+    summary = f"<code>{_SYMBOL[change.action]} {change.action}</code> <b>{html(change.name)}</b>"
     if change.reason and change.action in (
         "replace",
         "delete",
@@ -163,8 +164,40 @@ def _md_block(change: Change) -> str:
         "skip",
         "conflict",
     ):
-        summary += f" — {_md_escape(change.reason)}"
-    return f"<details><summary>{summary}</summary>\n\n```diff\n{body}\n```\n\n</details>\n"
+        summary += f" — {html(change.reason)}"
+    if change.withheld:
+        return f"<details><summary>{summary} — {html(WITHHELD)}</summary>\n\n</details>\n"
+    return f"<details><summary>{summary}</summary>\n\n{fence(body, 'diff')}\n</details>\n"
+
+
+def _setting_value(value: Any) -> str:
+    return "(absent)" if value is None else code(_value(value), cell=True)
+
+
+def _configuration(plan: Plan) -> list[str]:
+    """The "Configuration changes" section: a pull request's settings against the default
+    branch's, key by key, with a caution when the connection changes."""
+    found: tuple[SettingChange, ...] = plan.setting_changes
+    if not found:
+        return []
+    lines = ["#### Configuration changes", ""]
+    moved = [c.key for c in found if c.connection]
+    if moved:
+        lines += [
+            "> [!CAUTION]",
+            f"> This changes the connection of {code(plan.target)} "
+            f"({', '.join(code(k) for k in moved)}): where its credentials go, or which ones. "
+            "This plan was made with the default branch's connection; after the merge, no "
+            "credential goes to the new one until the owners of the target's environments "
+            "approve it.",
+            "",
+        ]
+    lines += ["| setting | default branch | this pull request |", "|---|---|---|"]
+    lines += [
+        f"| {code(c.key, cell=True)} | {_setting_value(c.before)} | {_setting_value(c.after)} |"
+        for c in found
+    ]
+    return [*lines, ""]
 
 
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
@@ -176,13 +209,14 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     """
     s = plan.summary
     head = [
-        f"<!-- reconciler-plan target={plan.target} -->",
-        f"### reconciler plan for `{plan.target}`",
+        f"<!-- reconciler-plan target={comment(plan.target)} -->",
+        f"### reconciler plan for {code(plan.target)}",
         "",
         "| create | update | replace | delete | unchanged | skipped | conflict |",
         "|---:|---:|---:|---:|---:|---:|---:|",
         f"| {s['create']} | {s['update']} | {s['replace']} | {s['delete']} | {s['noop']} | {s['skip']} | {s['conflict']} |",
         "",
+        *_configuration(plan),
     ]
     destructive = s["delete"] + s["replace"]
     if destructive:
@@ -201,12 +235,12 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
         ]
     if s["conflict"]:
         refusal = "; ".join(plan.conflict_reasons())
-        head += ["> [!CAUTION]", f"> {_md_escape(f'Apply refuses until resolved: {refusal}.')}", ""]
+        head += ["> [!CAUTION]", f"> Apply refuses until resolved: {inline(refusal)}.", ""]
     for problem in plan.problems:
-        head += [f"> [!CAUTION]\n> Refused: {_md_escape(problem)}", ""]
+        head += [f"> [!CAUTION]\n> Refused: {inline(problem)}", ""]
     if plan.warnings:
         head += ["<details><summary>Warnings</summary>", ""]
-        head += [f"- {_md_escape(w)}" for w in plan.warnings]
+        head += [f"- {inline(w)}" for w in plan.warnings]
         head += ["", "</details>", ""]
     foot = ["", f"{summary_line(plan)} Checksum: `{plan.checksum}`", ""]
     shown = [c for c in plan.changes if c.action != "noop"]

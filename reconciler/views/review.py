@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.core.fires import trigger_fires
 from reconciler.core.model import WEEKDAYS, trigger_from_json
 from reconciler.plan.changes import Change, Clock, Plan
+from reconciler.views.markdown import code, text
 
 __all__ = ["REVIEW_DAYS", "Days", "review_section"]
 
@@ -60,8 +61,7 @@ def _row(label: str, days: Days | None, dates: list[date]) -> str:
 
 
 def _rows(change: Change, clock: Clock, dates: list[date], flagged: bool) -> list[str]:
-    name = change.name.replace("|", "\\|")
-    title = f"`{_SYMBOL[change.action]}` `{name}`"
+    title = f"`{_SYMBOL[change.action]}` {code(change.name, cell=True)}"
     flag = " ⚠" if flagged else ""  # the warnings are about the desired side
     # A completed create is new: its parked copy's times are not pushes.
     new = change.action in ("create", "complete")
@@ -87,7 +87,8 @@ def _policy_warnings(plan: Plan, names: set[str]) -> list[str]:
 def review_section(plan: Plan, room: int) -> str:
     """The collapsed calendar section, in at most `room` characters ("" when none fits)."""
     clock = plan.clock
-    changed = [c for c in plan.changes if c.action in _CHANGED]
+    # A withheld change (Plan.withhold) shows no times either: they are its content.
+    changed = [c for c in plan.changes if c.action in _CHANGED and not c.withheld]
     if clock is None or not changed:
         return ""
     start, end = _window(clock)
@@ -122,7 +123,7 @@ def review_section(plan: Plan, room: int) -> str:
         used += size
     notes: list[str] = []
     for index, warning in enumerate(warnings):
-        line = f"- {warning.replace('<', '&lt;').replace('>', '&gt;')}"
+        line = f"- {text(warning)}"
         if used + len(line) + 1 > room:
             notes.append(f"- … {len(warnings) - index} more policy warning(s)")
             break

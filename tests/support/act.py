@@ -322,6 +322,7 @@ class Runner:
         env: Mapping[str, str],
         secrets: Mapping[str, str],
         actor: str,
+        variables: Mapping[str, str] | None = None,
         timeout: float = 600,
     ) -> ActRun:
         """Run `workflow` (a path inside `workdir`) for one event; never raises on a failed job."""
@@ -364,6 +365,8 @@ class Runner:
             command += ["--env", f"{name}={value}"]
         for name, value in secrets.items():
             command += ["--secret", f"{name}={value}"]
+        for name, value in (variables or {}).items():
+            command += ["--var", f"{name}={value}"]
         started, cpu = time.monotonic(), _children_cpu()
         done = subprocess.run(
             command,

@@ -15,9 +15,10 @@ The team works as people do — branches, pull requests, merges, "Run workflow"
   with the definitions GitHub would use (a pull request's own copy of its
   workflow; the default branch's for the others);
 - it gives each run a GITHUB_TOKEN with its jobs' permissions (read-only for a
-  fork), and the environments' secrets only to runs on the default branch (the
-  environments `prod` and `prod-plan` admit `main` only); a fork's run gets no
-  secret at all;
+  fork), and the environments' secrets and variables (`RECONCILER_ENDPOINT`,
+  the approved connection: the emulator's URL) only to runs on the default
+  branch (the environments `prod` and `prod-plan` admit `main` only); a fork's
+  run gets no secret at all;
 - it keeps GitHub's state: pull requests, comments, issues, runs, artifacts.
 
 What it does not do: GitHub's environment rules beyond the branch (required
@@ -40,6 +41,7 @@ import httpx
 import yaml
 
 from reconciler.emulator import AppCredentials, Settings, create_app
+from reconciler.remote.approval import APPROVAL_ENV
 from tests.support.act import ActRun, HarnessError, JobEnd, Runner
 from tests.support.clock import NOW, NOW_ISO
 from tests.support.github_service import GitHubState, served
@@ -152,6 +154,8 @@ class Team:
     now: str = NOW_ISO
     #: (method, path) of requests a story expects the fake GitHub to refuse.
     expected_refusals: list[tuple[str, str]] = field(default_factory=list)
+    #: The environments' variables (an admin's Settings → Environments); a story may change them.
+    variables: dict[str, str] = field(default_factory=dict)
 
     @property
     def repo(self) -> Path:
@@ -411,10 +415,12 @@ class Team:
             "sender": {"login": MAINTAINER, "type": "User"},
         }
         secrets = {"GITHUB_TOKEN": token}
+        variables: dict[str, str] = {}
         if event != "pull_request":
             self._check_environment_secrets(workflow, definition)
             secrets.update(SECRETS)
-        act = self._act(workflow, event, full, checkout, run, runtime, secrets)
+            variables.update(self.variables)
+        act = self._act(workflow, event, full, checkout, run, runtime, secrets, variables)
         text = self.read(definitions, f"{_WORKFLOWS}/{workflow}")
         conclusion = _conclusion(act, text)
         self.github.finish_run(run["id"], conclusion, token, runtime)
@@ -425,12 +431,12 @@ class Team:
         return done
 
     def _check_environment_secrets(self, workflow: str, definition: dict[str, Any]) -> None:
-        """act hands secrets to every job of a run; GitHub gives a job only its environment's.
-        Our secrets live in environments, so a job that reads one without an environment
-        would get nothing on GitHub: the harness cannot pretend otherwise."""
+        """act hands secrets and variables to every job of a run; GitHub gives a job only its
+        environment's. Ours live in environments, so a job that reads one without an
+        environment would get nothing on GitHub: the harness cannot pretend otherwise."""
         for name, job in definition["jobs"].items():
             text = yaml.safe_dump(job)
-            reads = set(re.findall(r"secrets\.(\w+)", text)) - {"GITHUB_TOKEN"}
+            reads = set(re.findall(r"(?:secrets|vars)\.(\w+)", text)) - {"GITHUB_TOKEN"}
             if reads and "environment" not in job:
                 raise HarnessError(
                     f"{workflow}: job {name} reads {sorted(reads)} outside an environment: on "
@@ -446,6 +452,7 @@ class Team:
         run: dict[str, Any],
         runtime: str,
         secrets: dict[str, str],
+        variables: dict[str, str],
     ) -> ActRun:
         tree = self.folder / f"checkout-{run['id']}-{run['run_attempt']}"
         self.git("worktree", "add", "--quiet", "--detach", str(tree), checkout)
@@ -472,6 +479,7 @@ class Team:
                 payload,
                 env=env,
                 secrets=secrets,
+                variables=variables,
                 actor=MAINTAINER,
             )
         finally:
@@ -636,6 +644,8 @@ def team(runner: Runner, folder: Path, scaffold: Path) -> Iterator[Team]:
         for sample in (repo / "schedules.d").glob("*.yaml"):
             sample.unlink()
         the_team = Team(folder, runner, github, emulator, emulator_url, elsewhere, elsewhere_url)
+        # The admin approved prod's connection in its environments (prod and prod-plan).
+        the_team.variables[APPROVAL_ENV] = emulator_url
         the_team.git("init", "--quiet", "--initial-branch=main")
         the_team.git("add", "-A")
         the_team.git("commit", "--quiet", "-m", "reconciler init, and our production app")

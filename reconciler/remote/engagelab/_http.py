@@ -206,7 +206,8 @@ class Session:
             return parse_json(response.content)
         except ValueError:
             failure = MalformedResponse(
-                f"the answer is not JSON: {self.redact(response.text[:80])!r}",
+                # Scrubbed before it is cut: a secret across the cut would leave a piece.
+                f"the answer is not JSON: {self.redact(response.text)[:80]!r}",
                 status=response.status_code,
                 method=method,
                 path=path,
@@ -221,7 +222,7 @@ class Session:
             data = parse_json(response.content) if response.content.strip() else None
         except ValueError:
             data = None
-            message = response.text.strip()[:200] or None
+            message = self.redact(response.text.strip())[:200] or None
         if isinstance(data, dict):
             inner = data.get("error", data)
             if isinstance(inner, dict):

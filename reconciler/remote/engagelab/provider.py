@@ -19,7 +19,7 @@ from reconciler.remote.protocol import Provider, TargetLike
 if TYPE_CHECKING:
     from reconciler.remote.engagelab._client import ScheduleClient
 
-__all__ = ["PROVIDER", "connect"]
+__all__ = ["PROVIDER", "connect", "locate"]
 
 
 @asynccontextmanager
@@ -59,4 +59,11 @@ async def connect(
         yield client
 
 
-PROVIDER = Provider("engagelab", SETTINGS.app_key_env, SETTINGS.master_secret_env, connect)
+def locate(endpoint: str | None, region: str | None) -> str:
+    """The base URL of an EngageLab app: `endpoint` (checked) or `region`'s."""
+    from reconciler.remote.engagelab._target import base_url_for
+
+    return base_url_for(endpoint=endpoint, region=region)
+
+
+PROVIDER = Provider("engagelab", SETTINGS.app_key_env, SETTINGS.master_secret_env, connect, locate)

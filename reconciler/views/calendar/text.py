@@ -12,6 +12,8 @@ from reconciler.core.fires import Fire
 from reconciler.core.model import WEEKDAYS
 from reconciler.policy.violation import Violation
 from reconciler.views.calendar.model import Calendar, clock_text
+from reconciler.views.markdown import code
+from reconciler.views.markdown import text as inline
 
 __all__ = ["fire_data", "render_json", "render_markdown", "render_text"]
 
@@ -76,15 +78,15 @@ def render_text(calendar: Calendar) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+def _md(value: str) -> str:
+    return inline(value)
 
 
 def render_markdown(calendar: Calendar) -> str:
     """A table by day: the day on its first row, then time, zone, schedule, audience, policy."""
     marks = calendar.marks()
     lines = [
-        f"### Push calendar for `{calendar.target}`",
+        f"### Push calendar for {code(calendar.target)}",
         "",
         f"{_heading(calendar)}. zone_type 1 times are in {calendar.site_timezone}; "
         "*device-local* (zone_type 2) fires at that time on each device's own clock.",
@@ -99,7 +101,7 @@ def render_markdown(calendar: Calendar) -> str:
             lines.append(
                 f"| {f'**{day}**' if position == 0 else ''} | {clock_text(fire.wall)} "
                 f"| {'*' + zone + '*' if fire.zone_type == 2 else zone} "
-                f"| `{_md(fire.schedule.name)}` | {_md(describe(fire.schedule.push.get('to')))} "
+                f"| {code(fire.schedule.name, cell=True)} | {_md(describe(fire.schedule.push.get('to')))} "
                 f"| {'⚠ ' + _md(flags) if flags else ''} |"
             )
     return "\n".join(lines) + "\n"
