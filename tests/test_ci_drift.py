@@ -158,6 +158,52 @@ def test_another_targets_issue_and_a_forged_one_are_left_alone(
     assert forged["body"].endswith("forged")
 
 
+def test_the_issue_is_the_newest_open_one_and_a_second_open_one_is_closed(
+    repo: Path, fake: FakeGitHub
+) -> None:
+    """Two open issues carry the target's marker (a race, a hand-made copy of the bot's), and
+    a newer one is closed: the newest open one is kept, the other open one closed with a link
+    to it, the closed one left alone. (GitHub lists issues newest first.)"""
+    write(repo, doc("a"))
+    applied()
+    marker = "<!-- reconciler-drift target=local checksum=none -->\n"
+    older = fake.add_issue(marker + "older")
+    newer = fake.add_issue(marker + "newer")
+    closed = fake.add_issue(marker + "closed since", state="closed")
+    by_hand(repo, "x")
+    _, issues = drift_run()
+    assert issues.exit_code == 0, issues.output
+    lines = issues.output.strip().splitlines()
+    assert lines == [
+        f"local: closed #{older['number']}, a second issue for it (kept #{newer['number']})",
+        f"local: the drift changed, updated #{newer['number']}",
+    ]
+    assert "<b>x</b>" in newer["body"]
+    assert (older["state"], older["state_reason"]) == ("closed", "not_planned")
+    assert older["body"].endswith("older")
+    (link,) = fake.comments_on(older["number"])
+    assert link["body"] == (
+        f"Closed in favour of #{newer['number']}: reconciler keeps one issue per target."
+    )
+    assert closed["body"].endswith("closed since")
+    assert fake.comments_on(closed["number"]) == []
+    assert len(fake.issues) == 3
+
+
+def test_with_no_open_issue_the_newest_closed_one_is_reopened(repo: Path, fake: FakeGitHub) -> None:
+    write(repo, doc("a"))
+    applied()
+    marker = "<!-- reconciler-drift target=local checksum=none -->\n"
+    oldest = fake.add_issue(marker + "long ago", state="closed")
+    latest = fake.add_issue(marker + "last time", state="closed")
+    by_hand(repo, "x")
+    drift_run()
+    assert latest["state"] == "open"
+    assert "<b>x</b>" in latest["body"]
+    assert (oldest["state"], oldest["body"]) == ("closed", marker + "long ago")
+    assert len(fake.issues) == 2
+
+
 def test_a_failing_check_comments_and_fails(repo: Path, fake: FakeGitHub) -> None:
     write(repo, doc("a"))
     applied()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ci import apply_job, push, refusal, review, use
+from tests.support.ci import apply_job, committed, push, refusal, review, use
 from tests.support.cli import by_name, client_for, doc, run
 from tests.support.github import HUMAN, FakeGitHub, event_env, sha
 
@@ -93,20 +93,89 @@ def test_a_second_merge_since_review_is_refused(
     assert set(by_name(main)) == {"a", "b"}
 
 
-def test_an_old_commit_does_nothing(
+def test_an_old_commit_does_nothing_when_a_newer_one_changed_the_schedules(
     main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     review(main, fake, monkeypatch, 12, doc("b"))
     fake.merge(12, sha(2))
     push(main, fake, monkeypatch, sha(2), doc("b"))
-    fake.heads["main"] = sha(3)  # main moved on while this run waited
+    committed(main, fake, sha(2))
+    # Main moved on while this run waited, with a schedule change: its own run applies.
+    committed(main, fake, sha(3), {"schedules.d/c.yaml": "name: c\n"})
+    fake.heads["main"] = sha(3)
     summary = main / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     result = apply_job()
     assert result.exit_code == 0
-    assert f"is no longer the head of main (now {sha(3)})" in result.output
+    assert (
+        f"is no longer the head of main (now {sha(3)}), and the commits since change "
+        "schedules.d: the run for the newest commit that changes them applies"
+    ) in result.output
     assert "no longer the head" in summary.read_text()
     assert set(by_name(main)) == {"a"}
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        {"README.md": "# our pushes\n", "docs/howto.md": "how\n"},
+        {".github/workflows/reconciler-apply.yml": "name: reconciler-apply\n"},
+    ],
+    ids=["docs", "workflows"],
+)
+def test_a_merge_is_applied_though_a_merge_that_changes_neither_landed_since(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch, later: dict[str, str]
+) -> None:
+    """The docs-only merge started no apply run (the push filter): this one must apply."""
+    review(main, fake, monkeypatch, 12, doc("b"))
+    fake.merge(12, sha(2))
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    committed(main, fake, sha(2))
+    committed(main, fake, sha(3), later)
+    fake.heads["main"] = sha(3)
+    summary = main / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = apply_job()
+    assert result.exit_code == 0, result.output + result.stderr
+    assert (
+        f"main moved on to {sha(3)} since commit {sha(2)}, but nothing target local plans "
+        "from changed (reconciler.yaml, schedules.d): this run applies."
+    ) in result.output
+    assert "created b" in result.output
+    assert "moved on" in summary.read_text()
+    assert set(by_name(main)) == {"a", "b"}
+
+
+def test_a_change_to_reconciler_yaml_since_makes_an_older_run_step_aside(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    review(main, fake, monkeypatch, 12, doc("b"))
+    fake.merge(12, sha(2))
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    committed(main, fake, sha(2))
+    committed(main, fake, sha(3), {"reconciler.yaml": "prune: false\n"})
+    fake.heads["main"] = sha(3)
+    result = apply_job()
+    assert result.exit_code == 0
+    assert "the commits since change reconciler.yaml:" in result.output
+    assert set(by_name(main)) == {"a"}
+
+
+def test_a_reviewed_plan_another_run_applied_already_is_nothing_to_do(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs planning the same tree (one older, the later commits changing nothing it plans
+    from): the second finds the app as the files say, and has nothing to refuse."""
+    review(main, fake, monkeypatch, 12, doc("b"))
+    fake.merge(12, sha(2))
+    push(main, fake, monkeypatch, sha(2), doc("b"))
+    assert apply_job().exit_code == 0
+    again = apply_job()
+    assert again.exit_code == 0, again.output + again.stderr
+    assert "local: Nothing to do: the app already matches the files (the plan no longer holds" in (
+        again.output
+    )
+    assert not (main / "refused").exists()
 
 
 def test_a_push_without_a_pull_request_is_refused_and_reported_in_an_issue(

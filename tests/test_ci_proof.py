@@ -177,7 +177,11 @@ def forge_from_run(
     fake.upload_artifact(
         forged,
         "plans-local",
-        {"plan-local.md": markdown, "plan-local.json": f'{{"checksum": "{real.checksum}"}}'},
+        {
+            "plan-local.md": markdown,
+            "plan-local.json": f'{{"checksum": "{real.checksum}"}}',
+            "head-local.txt": f"{real.head}\n",
+        },
     )
     body = with_marker(dataclasses.replace(real, run=forged), markdown)
     fake.edit_comment(reviewed.comment, body)
@@ -258,6 +262,70 @@ def test_a_marker_naming_no_run_or_an_unknown_one_is_refused(
     result = apply_job()
     reason = "the plan comment for local names run 999, which this repository does not have"
     assert_refused(main, result, reason, reviewed)
+
+
+def test_a_plan_of_another_commit_than_the_one_merged_is_refused(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The author pushed once more after the review, and that push's plan never posted (its
+    run failed, or was cancelled): the comment shows the push before, not what is merged."""
+    reviewed = review(main, fake, monkeypatch, 12, doc("b"))
+    fake.pulls[12]["head"]["sha"] = sha(113)
+    result = merge(main, fake, monkeypatch)
+    reason = (
+        f"the plan comment for local is the plan of commit {sha(112)}, but pull request #12 "
+        f"was merged at {sha(113)}: the last push was never planned, or its plan was never posted"
+    )
+    assert_refused(main, result, reason, reviewed)
+    assert fake.storage_requests == [], "refused before the artifact was fetched"
+
+
+def test_a_marker_naming_a_head_its_run_did_not_plan_is_refused(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The marker's head says the last push, edited in while the run still ran (so the time
+    check passes, and the body is the artifact's): the run's own record says otherwise."""
+    reviewed = review(main, fake, monkeypatch, 12, doc("b"), finish=False)
+    marker = parse(reviewed.comment["body"])
+    assert marker is not None
+    rest = reviewed.comment["body"].partition("\n")[2]
+    fake.edit_comment(
+        reviewed.comment, with_marker(dataclasses.replace(marker, head=sha(113)), rest)
+    )
+    fake.finish_run(reviewed.run)
+    fake.pulls[12]["head"]["sha"] = sha(113)
+    result = merge(main, fake, monkeypatch)
+    reason = (
+        f"the plan run that posted the plan comment for local (run {reviewed.run}) planned "
+        f"commit {sha(112)!r}, not {sha(113)} that its comment names"
+    )
+    assert_refused(main, result, reason, reviewed)
+
+
+def test_a_run_that_recorded_no_head_is_refused(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan run of a reconciler that did not record its head: its plan is planned again."""
+    reviewed = review(main, fake, monkeypatch, 12, doc("b"))
+    (artifact,) = fake.artifacts.values()
+    files = read_zip(fake.archives[artifact["id"]], WANTED, "it")
+    fake.archives[artifact["id"]] = zip_of(files)  # the same, without head-local.txt
+    result = merge(main, fake, monkeypatch)
+    reason = (
+        f"the plan run that posted the plan comment for local (run {reviewed.run}) did not "
+        "record the commit it planned (an older reconciler planned it)"
+    )
+    assert_refused(main, result, reason, reviewed)
+
+
+def test_the_plan_job_records_the_commit_of_its_event(
+    main: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reviewed = review(main, fake, monkeypatch, 12, doc("b"))
+    (artifact,) = fake.artifacts.values()
+    files = read_zip(fake.archives[artifact["id"]], [*WANTED, "head-local.txt"], "it")
+    assert files["head-local.txt"] == f"{sha(112)}\n".encode()
+    assert parse(reviewed.comment["body"]).head == sha(112)  # type: ignore[union-attr]
 
 
 def test_a_missing_permission_is_an_error_not_a_refusal(

@@ -131,7 +131,10 @@ def load(workflow: str) -> dict[str, Any]:
 
 def test_the_plan_runs_from_mains_definition_and_skips_forks() -> None:
     pr, plan = load("reconciler-pr.yml"), load("reconciler-plan.yml")
-    assert triggers(pr)["pull_request"]["paths"] == ["schedules.d/**", "reconciler.yaml"]
+    # Every pull request: its check is required, and a path-filtered required check that
+    # never runs leaves a docs-only pull request unmergeable.
+    assert triggers(pr)["pull_request"] is None
+    assert [job.get("name") for job in pr["jobs"].values()] == ["reconciler-pr"]
     assert triggers(plan)["workflow_run"] == {
         "workflows": ["reconciler-pr"],
         "types": ["completed"],
@@ -180,8 +183,22 @@ def test_drift_runs_one_at_a_time_and_files_issues_without_credentials() -> None
     drift = load("reconciler-drift.yml")
     assert drift["concurrency"] == {"group": "reconciler-drift", "cancel-in-progress": False}
     assert drift["jobs"]["plan"]["environment"] == "${{ matrix.target.name }}-plan"
-    assert drift["jobs"]["issues"]["permissions"]["issues"] == "write"
-    assert secrets_in(drift["jobs"]["issues"]) == set()
+    issues = drift["jobs"]["issues"]
+    # check-repo reads the environments (actions: read) and the rulesets (any read token).
+    assert issues["permissions"] == {"contents": "read", "actions": "read", "issues": "write"}
+    assert secrets_in(issues) == set()
+    runs = [step.get("run", "") for step in issues["steps"]]
+    assert runs[-2:] == [
+        "reconciler ci check-repo --report-only --out drift",
+        "reconciler ci drift-issues --dir drift",
+    ]
+
+
+def test_apply_starts_for_the_files_a_target_plans_from_and_nothing_else() -> None:
+    """reconciler.ci.moved lets an older run apply when the later commits change nothing it
+    plans from: that holds only while every such change starts a run of its own."""
+    apply = load("reconciler-apply.yml")
+    assert triggers(apply)["push"]["paths"] == ["schedules.d/**", "reconciler.yaml"]
 
 
 def test_the_check_catches_a_pull_request_that_reads_a_secret() -> None:

@@ -10,8 +10,12 @@ logic is here, where tests reach it:
     targets.py   target names CI can use (they name environments: none ends in -plan)
     pull_request.py  pull requests: collect the files, plan them with main's connection, comment
     merge.py     on merge: newest wins, apply only the reviewed plan, report a refusal
+    moved.py     on merge: does main's head plan as this commit does (the trees compared)
     proof.py     on merge: the plan comment is what its plan run posted, untouched since
     drift.py     the drift check and its one issue per target
+    repo_settings.py  check-repo: the repository settings the guarantees rest on, read
+    repo_check.py     check-repo's findings, and their section in the drift issue
+    patterns.py  CODEOWNERS and workflow path filters, as GitHub matches them
 
 Errors:
 

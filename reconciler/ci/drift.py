@@ -12,8 +12,9 @@ drift-TARGET.json:
 
 `sync_issues` (the issues job, GITHUB_TOKEN only) keeps one issue per target,
 labelled `drift` and found by the exact marker `<!-- reconciler-drift
-target=T checksum=… health=… -->` on the first line of a bot-written body, open
-or closed (reopened rather than duplicated):
+target=T checksum=… health=… settings=… -->` on the first line of a
+bot-written body: the newest open one, else the newest closed one (reopened
+rather than duplicated); any other open one is closed with a link to it.
 
     new drift                 open the issue
     drift changed (checksum)  edit the body and comment (an edit notifies nobody)
@@ -25,7 +26,10 @@ With a health report (reconciler.ci.health: the same job checks whether the
 pushes went out), the body gains a health section, rewritten in place on every
 run; a failed or missed push opens the issue even without drift, a change in
 the set of unhealthy schedules is commented on, and the issue closes only when
-there is neither drift nor an unhealthy schedule.
+there is neither drift nor an unhealthy schedule. The repository settings
+(reconciler.ci.repo_check, from `reconciler ci check-repo` in the same job) work
+the same way for each real target: a section, a comment when the set of
+missing settings changes, and a missing setting keeps the issue open.
 """
 
 from __future__ import annotations
@@ -41,7 +45,10 @@ from reconciler.ci.actions import Env, approved
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.health import HealthReport, fit, note, section
-from reconciler.ci.markers import DRIFT, NO_CHECKSUM, Marker, find, with_marker
+from reconciler.ci.markers import DRIFT, NO_CHECKSUM, Marker, find_all, with_marker
+from reconciler.ci.repo_check import RepoCheck
+from reconciler.ci.repo_check import note as settings_note
+from reconciler.ci.repo_check import section as settings_section
 from reconciler.config.targets import Target
 from reconciler.errors import ReconcilerError
 from reconciler.views.markdown import code
@@ -171,36 +178,94 @@ def _drift_text(report: DriftReport) -> str:
     return text + report.markdown
 
 
-def _body(report: DriftReport, health: HealthReport | None, before: Marker | None) -> str:
-    """The issue body: the marker, the drift part, then the health part (when reported)."""
+@dataclass(frozen=True)
+class _Also:
+    """What the issue reports besides drift: health, and the repository settings (each None
+    when its step did not report)."""
+
+    health: HealthReport | None = None
+    settings: RepoCheck | None = None
+
+    @property
+    def sick(self) -> bool:
+        return self.health is not None and self.health.state != "healthy"
+
+    @property
+    def unsafe(self) -> bool:
+        return self.settings is not None and bool(self.settings.missing)
+
+
+def _body(report: DriftReport, also: _Also, before: Marker | None) -> str:
+    """The issue body: the marker, the drift part, the health part, the settings part (those
+    reported)."""
     drifted = report.state in ("drift", "refused")
+    health, settings = also.health, also.settings
     key = None
     if health is not None:
         # A failed health check keeps the set the issue reported last.
         key = health.key if health.state != "error" else (before.health if before else None)
-    marker = Marker(DRIFT, report.target, report.checksum if drifted else NO_CHECKSUM, health=key)
+    marker = Marker(
+        DRIFT,
+        report.target,
+        report.checksum if drifted else NO_CHECKSUM,
+        health=key,
+        settings=settings.key if settings is not None else None,
+    )
     text = _drift_text(report)
+    tail = "\n" + settings_section(settings) if settings is not None else ""
     if health is not None:
-        text += "\n" + fit(section(health), BODY_LIMIT - len(text) - 200)
-    return with_marker(marker, text)
+        text += "\n" + fit(section(health), BODY_LIMIT - len(text) - len(tail) - 200)
+    return with_marker(marker, text + tail)
 
 
-def _title(report: DriftReport, health: HealthReport | None) -> str:
+def _title(report: DriftReport, also: _Also) -> str:
     if report.state != "clean":
         return f"Drift on target {report.target}"
-    if health is not None and health.state == "error":
+    if also.health is not None and also.health.state == "error":
         return f"The health check failed on target {report.target}"
-    return f"Failed or missed pushes on target {report.target}"
+    if also.sick:
+        return f"Failed or missed pushes on target {report.target}"
+    return f"Repository settings to fix for target {report.target}"
 
 
-def _close(gh: GitHub, issue: dict[str, Any], report: DriftReport, healthy: bool) -> str:
+def _close(gh: GitHub, issue: dict[str, Any], report: DriftReport, also: _Also) -> str:
     name = report.target
-    also = " and every push due went out" if healthy else ""
+    more = " and every push due went out" if also.health is not None else ""
+    if also.settings is not None:
+        more += ", and the repository settings are in place"
     gh.create_comment(
-        int(issue["number"]), f"No drift on {code(name)} any more{also} ({report.summary})."
+        int(issue["number"]), f"No drift on {code(name)} any more{more} ({report.summary})."
     )
     gh.edit_issue(int(issue["number"]), state="closed", state_reason="completed")
-    return f"{name}: drift gone{also}, closed #{issue['number']}"
+    return f"{name}: drift gone{more}, closed #{issue['number']}"
+
+
+def _the_issue(
+    gh: GitHub, issues: list[dict[str, Any]], name: str
+) -> tuple[tuple[dict[str, Any], Marker] | None, list[str]]:
+    """The target's one issue: the newest open one with its marker, else the newest closed one
+    (reopened rather than duplicated); any other open one is closed with a link to it. GitHub
+    lists issues newest first, but the order is not relied on: numbers only grow."""
+    found = sorted(
+        find_all(issues, DRIFT, name),
+        key=lambda pair: (pair[0].get("state") == "open", _number(pair[0])),
+        reverse=True,
+    )
+    closed = []
+    for extra, _ in found[1:]:
+        if extra.get("state") == "open":
+            number, kept = _number(extra), _number(found[0][0])
+            gh.create_comment(
+                number, f"Closed in favour of #{kept}: reconciler keeps one issue per target."
+            )
+            gh.edit_issue(number, state="closed", state_reason="not_planned")
+            closed.append(f"{name}: closed #{number}, a second issue for it (kept #{kept})")
+    return (found[0] if found else None), closed
+
+
+def _number(issue: dict[str, Any]) -> int:
+    number = issue.get("number")
+    return number if isinstance(number, int) and not isinstance(number, bool) else 0
 
 
 def _drift_note(report: DriftReport, before: Marker | None, open_: bool) -> str | None:
@@ -223,50 +288,50 @@ def _drift_note(report: DriftReport, before: Marker | None, open_: bool) -> str 
 
 
 def _one(
-    gh: GitHub, issues: list[dict[str, Any]], report: DriftReport, health: HealthReport | None
+    gh: GitHub, found: tuple[dict[str, Any], Marker] | None, report: DriftReport, also: _Also
 ) -> str:
-    found = find(issues, DRIFT, report.target)
     issue, before = found if found is not None else (None, None)
     open_ = issue is not None and issue.get("state") == "open"
     name = report.target
-    sick = health is not None and health.state != "healthy"
-    if report.state == "clean" and not sick:
+    if report.state == "clean" and not also.sick and not also.unsafe:
         if not open_ or issue is None:
-            return f"{name}: no drift" + (", every push due went out" if health else "")
-        return _close(gh, issue, report, health is not None)
-    body, title = _body(report, health, before), _title(report, health)
+            return f"{name}: no drift" + (", every push due went out" if also.health else "")
+        return _close(gh, issue, report, also)
+    body, title = _body(report, also, before), _title(report, also)
     if issue is None:
         created = gh.create_issue(title, body, [LABEL])
-        why = report.state if health is None or report.state != "clean" else health.state
+        why: str = report.state
+        if report.state == "clean":
+            why = also.health.state if also.sick and also.health else "settings missing"
         return f"{name}: {why}, opened #{created.get('number')}"
     number = int(issue["number"])
-    drift_note = _drift_note(report, before, open_)
-    health_note = None
-    if health is not None:
-        health_note = note(name, health, before.health if before else None, open_)
+    notes = [_drift_note(report, before, open_)]
+    if also.health is not None:
+        notes.append(note(name, also.health, before.health if before else None, open_))
+    if also.settings is not None:
+        notes.append(settings_note(name, also.settings, before.settings if before else None, open_))
     fields: dict[str, Any] = {} if open_ else {"state": "open"}
     # A failing drift check leaves the body of an open issue (the last plan) as it was.
     if not (report.state == "error" and open_):
         fields.update({k: v for k, v in (("body", body), ("title", title)) if issue.get(k) != v})
     if fields:
         gh.edit_issue(number, **fields)
-    for comment in (drift_note, health_note):
+    for comment in notes:
         if comment:
             gh.create_comment(number, comment)
-    return _outcome(report, number, drift_note, health_note, bool(fields))
+    return _outcome(report, number, notes, bool(fields))
 
 
-def _outcome(
-    report: DriftReport, number: int, drift: str | None, health: str | None, edited: bool
-) -> str:
+def _outcome(report: DriftReport, number: int, notes: list[str | None], edited: bool) -> str:
+    """One line for the log; `notes`: the drift's, then the health's and the settings' (those
+    reported), each None when it was not commented on."""
     name = report.target
     if report.state == "error":
         return f"{name}: the check failed, commented on #{number}"
-    parts = []
-    if drift and report.state != "clean":
-        parts.append("the drift changed")
-    if health:
-        parts.append("the health changed")
+    drift, *others = notes
+    changed = ["the health changed", "the settings changed"][: len(others)]
+    parts = ["the drift changed"] if drift and report.state != "clean" else []
+    parts += [what for what, said in zip(changed, others, strict=True) if said]
     if parts:
         return f"{name}: {' and '.join(parts)}, updated #{number}"
     if report.state != "clean":
@@ -278,14 +343,22 @@ def sync_issues(
     gh: GitHub,
     reports: list[DriftReport],
     health: Mapping[str, HealthReport] | None = None,
+    settings: RepoCheck | None = None,
 ) -> tuple[list[str], bool]:
-    """Bring each target's issue up to date; the lines, and whether any check failed."""
+    """Bring each target's issue up to date; the lines, and whether any check failed.
+    `settings` (check-repo's findings) is reported in the issue of each real target."""
     health = health or {}
     failed_health = any(h.state == "error" for h in health.values())
-    if any(r.state != "clean" for r in reports) or any(
-        h.state != "healthy" for h in health.values()
-    ):
+    also = {
+        r.target: _Also(health.get(r.target), settings.of(r.target) if settings else None)
+        for r in reports
+    }
+    if any(r.state != "clean" for r in reports) or any(a.sick or a.unsafe for a in also.values()):
         gh.ensure_label(LABEL, "D93F0B", "The app differs from the repository, or pushes failed")
     issues = gh.issues(LABEL)
-    lines = [_one(gh, issues, r, health.get(r.target)) for r in reports]
+    lines = []
+    for report in reports:
+        found, closed = _the_issue(gh, issues, report.target)
+        lines += closed
+        lines.append(_one(gh, found, report, also[report.target]))
     return lines, any(r.state == "error" for r in reports) or failed_health

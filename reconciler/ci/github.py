@@ -325,6 +325,72 @@ class GitHub:
     def edit_issue(self, number: int, **fields: Any) -> dict[str, Any]:
         return self._object("PATCH", f"{self._repo}/issues/{number}", fields)
 
+    # --- the git database: what a commit's tree holds ------------------------------------
+
+    def commit_tree(self, sha: str) -> str:
+        """The SHA of the tree of commit `sha` (`GET /git/commits/{sha}`)."""
+        url = f"{self._repo}/git/commits/{sha}"
+        tree = self._object("GET", url).get("tree")
+        found = tree.get("sha") if isinstance(tree, dict) else None
+        if not isinstance(found, str):
+            raise GitHubError(f"GitHub GET {url}: no tree sha")
+        return found
+
+    def tree(self, sha: str) -> list[dict[str, Any]]:
+        """The entries of tree `sha`, one level (path, type, sha); GitHubError when GitHub
+        cut the list (`truncated`): an answer we cannot be sure of is no answer."""
+        url = f"{self._repo}/git/trees/{sha}"
+        data = self._object("GET", url)
+        entries = data.get("tree")
+        if data.get("truncated") is not False or not isinstance(entries, list):
+            raise GitHubError(f"GitHub GET {url}: the tree is truncated or missing")
+        return [e for e in entries if isinstance(e, dict)]
+
+    # --- repository settings (reconciler ci check-repo) --------------------------------
+
+    def branch_rules(self, branch: str) -> list[dict[str, Any]]:
+        """The active ruleset rules that apply to `branch`, whatever their level (repository
+        or organisation); readable with any token that reads the repository."""
+        return list(self._pages(f"{self._repo}/rules/branches/{quote(branch, safe='')}"))
+
+    def branch_protection(self, branch: str) -> dict[str, Any] | None:
+        """The classic branch protection of `branch`, or None when it has none (GitHub's 404
+        "Branch not protected"). Reading it needs administration: read, which no
+        GITHUB_TOKEN has: a 403 or another 404 is a GitHubError for the caller to report."""
+        try:
+            return self._object("GET", f"{self._repo}/branches/{quote(branch, safe='')}/protection")
+        except GitHubError as err:
+            if err.status == 404 and "Branch not protected" in str(err):
+                return None
+            raise
+
+    def environments(self) -> list[dict[str, Any]]:
+        """Every deployment environment of the repository (needs actions: read)."""
+        return list(self._listed(f"{self._repo}/environments", "environments"))
+
+    def deployment_branch_policies(self, environment: str) -> list[dict[str, Any]]:
+        """The custom deployment branch and tag rules of `environment` (needs actions: read)."""
+        url = f"{self._repo}/environments/{quote(environment, safe='')}/deployment-branch-policies"
+        return list(self._listed(url, "branch_policies"))
+
+    def _listed(self, url: str, key: str) -> Iterator[dict[str, Any]]:
+        """The items under `key` of a paginated object answer (`{"total_count", key: […]}`)."""
+        next_url: str | None = f"{url}?per_page={PER_PAGE}"
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                return
+            response = self._call("GET", next_url)
+            try:
+                items = response.json().get(key)
+            except (ValueError, AttributeError):
+                items = None
+            if not isinstance(items, list):
+                raise GitHubError(f"GitHub GET {url}: expected an object with a list {key!r}")
+            yield from (item for item in items if isinstance(item, dict))
+            next_url = response.links.get("next", {}).get("url")
+        if next_url is not None:
+            raise GitHubError(f"GitHub GET {url}: more than {MAX_PAGES} pages; giving up")
+
     def ensure_label(self, name: str, color: str, description: str) -> None:
         """Create the label unless it exists (422: it does)."""
         try:

@@ -1,7 +1,7 @@
 """Hidden first-line markers: how a step finds its own comment or issue again, exactly.
 
     <!-- reconciler-plan target=prod checksum=sha256:… head=<40-hex sha> run=<run id> -->
-    <!-- reconciler-drift target=prod checksum=sha256:… health=sha256:… -->
+    <!-- reconciler-drift target=prod checksum=sha256:… health=sha256:… settings=sha256:… -->
 
 A marker counts only on the first line of a body written by the Actions bot
 (`github-actions[bot]`): anyone can post a comment carrying a forged marker,
@@ -12,7 +12,9 @@ reconciler-plan run that posted the comment (apply checks the comment against
 that run: reconciler.ci.proof); a plan marker without it, as reconciler wrote
 them before, is still found (so its comment is edited in place) but never
 trusted at merge. `health` (drift only, absent before health was reported)
-names the set of unhealthy schedules the issue last reported (`none`: none).
+names the set of unhealthy schedules the issue last reported (`none`: none);
+`settings` (drift only, absent before check-repo was reported) the set of
+repository settings it last reported missing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "Marker",
     "by_bot",
     "find",
+    "find_all",
     "parse",
     "with_marker",
 ]
@@ -47,7 +50,12 @@ _RUN = re.compile(r"[1-9][0-9]{0,19}")
 _LINE = re.compile(r"<!-- (reconciler-plan|reconciler-drift)((?: [a-z]+=\S+)+) -->")
 _FIELDS = {
     PLAN: (("target", "checksum", "head", "run"), ("target", "checksum", "head")),
-    DRIFT: (("target", "checksum"), ("target", "checksum", "health")),
+    DRIFT: (
+        ("target", "checksum"),
+        ("target", "checksum", "health"),
+        ("target", "checksum", "settings"),
+        ("target", "checksum", "health", "settings"),
+    ),
 }
 
 
@@ -59,12 +67,14 @@ class Marker:
     head: str | None = None
     run: int | None = None
     health: str | None = None
+    settings: str | None = None
 
     def line(self) -> str:
         head = f" head={self.head}" if self.head is not None else ""
         run = f" run={self.run}" if self.run is not None else ""
         health = f" health={self.health}" if self.health is not None else ""
-        fields = f"target={self.target} checksum={self.checksum}{head}{run}{health}"
+        settings = f" settings={self.settings}" if self.settings is not None else ""
+        fields = f"target={self.target} checksum={self.checksum}{head}{run}{health}{settings}"
         return f"<!-- {self.kind} {fields} -->"
 
     @property
@@ -89,8 +99,8 @@ def parse(body: str) -> Marker | None:
     run = fields.get("run")
     if run is not None and not _RUN.fullmatch(run):
         return None
-    health = fields.get("health")
-    if health is not None and not _CHECKSUM.fullmatch(health):
+    health, settings = fields.get("health"), fields.get("settings")
+    if any(v is not None and not _CHECKSUM.fullmatch(v) for v in (health, settings)):
         return None
     return Marker(
         kind,
@@ -99,6 +109,7 @@ def parse(body: str) -> Marker | None:
         fields.get("head"),
         int(run) if run is not None else None,
         health,
+        settings,
     )
 
 
@@ -107,16 +118,26 @@ def by_bot(item: dict[str, Any]) -> bool:
     return isinstance(user, dict) and user.get("login") == BOT_LOGIN and user.get("type") == "Bot"
 
 
-def find(
+def find_all(
     items: Iterable[dict[str, Any]], kind: str, target: str
-) -> tuple[dict[str, Any], Marker] | None:
-    """The newest bot-written item whose marker is of `kind` for exactly `target`."""
-    found = None
+) -> list[tuple[dict[str, Any], Marker]]:
+    """Every bot-written item whose marker is of `kind` for exactly `target`, in `items`' order."""
+    found = []
     for item in items:
         marker = parse(str(item.get("body") or ""))
         if marker and marker.kind == kind and marker.target == target and by_bot(item):
-            found = (item, marker)
+            found.append((item, marker))
     return found
+
+
+def find(
+    items: Iterable[dict[str, Any]], kind: str, target: str
+) -> tuple[dict[str, Any], Marker] | None:
+    """The last bot-written item of `items` whose marker is of `kind` for exactly `target`: the
+    newest of a list kept oldest first, as GitHub lists comments (issues it lists newest first:
+    reconciler.ci.drift picks its issue itself)."""
+    found = find_all(items, kind, target)
+    return found[-1] if found else None
 
 
 def with_marker(marker: Marker, markdown: str) -> str:

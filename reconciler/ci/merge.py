@@ -2,9 +2,13 @@
 
 `apply_merged` is the apply job of reconciler-apply.yml for one target:
 
-1. The run's commit must be the head of the default branch; otherwise it does
-   nothing and says so (re-running an old run, or a run that waited for approval
-   while main moved on, is harmless: the newer run applies).
+1. The run's commit C must plan as the head of the default branch does: C is
+   the head, or nothing the target plans from (reconciler.yaml, its schedules
+   folder) changed since (reconciler.ci.moved). A docs-only merge that lands
+   while C's run waits for the environment's reviewers starts no run of its own,
+   so C's run applies. When a later commit did change them, C's run does nothing
+   and says so: that commit's push started its own run, and the newest applies
+   (re-running an old run is harmless).
 2. On a push, the pull request merged as this commit is looked up, and its last
    plan comment for the target (bot-written, exact marker) gives the reviewed
    checksum, once the comment is proven to be what the plan run its marker
@@ -27,7 +31,9 @@ request, or as an issue when the commit had none.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +44,7 @@ from reconciler.ci.actions import Env, dig, event, need
 from reconciler.ci.errors import CiError
 from reconciler.ci.github import GitHub
 from reconciler.ci.markers import PLAN, find
+from reconciler.ci.moved import changed_since, watched_paths
 from reconciler.ci.proof import check_plan_comment
 from reconciler.config.targets import Target
 from reconciler.errors import PlanRefused, ReconcilerError, StalePlan
@@ -140,7 +147,9 @@ def _reviewed_checksum(
     checksum = found[1].reviewed_checksum
     if checksum is None:
         return number, None, f"the last plan of pull request #{number} for target {target} failed"
-    untrusted = check_plan_comment(gh, *found)
+    head = dig(pulls[0], "head", "sha")
+    merged_head = head if isinstance(head, str) else None
+    untrusted = check_plan_comment(gh, *found, merged_head=merged_head, pull=number)
     if untrusted is not None:
         return number, None, untrusted
     return number, checksum, ""
@@ -192,7 +201,14 @@ async def _sync(
     hooks = _Recorder()
     try:
         report = await sync(target, now, options, hooks)
-    except (StalePlan, PlanRefused) as err:
+    except StalePlan as err:
+        if hooks.plan is not None and not hooks.plan.needs_work:
+            # Another run (an older commit's, planning the same tree) applied it already, or
+            # someone did by hand: refusing would only post a plan with nothing in it.
+            line = f"Nothing to do: the app already matches the files ({err})."
+            return Result(0, line, line)
+        return _refused(target.name, request, str(err), hooks.plan, pr)
+    except PlanRefused as err:
         return _refused(target.name, request, str(err), hooks.plan, pr)
     except ReconcilerError as err:
         return _refused(target.name, request, f"apply failed: {err}", hooks.plan, pr)
@@ -221,21 +237,55 @@ def _unapproved(target: Target, request: Request, pr: int | None) -> Result | No
     return None
 
 
-async def apply_merged(gh: GitHub, target: Target, request: Request, now: datetime) -> Result:
-    """The apply job for one target (see the module docstring)."""
-    from reconciler.apply.manager import SyncOptions, plan_target
+def _moved_on(
+    gh: GitHub, target: Target, request: Request, watched: Sequence[str]
+) -> tuple[Result | None, str]:
+    """(a Result when this run must do nothing, a note when main moved on but this run acts)."""
+    branch = request.default_branch
+    head = gh.branch_head(branch)
+    if head == request.sha:
+        return None, ""
+    changed = changed_since(gh, request.sha, head, watched)
+    if changed:
+        line = (
+            f"Nothing done: commit {request.sha} is no longer the head of {branch} (now "
+            f"{head}), and the commits since change {', '.join(changed)}: the run for the "
+            "newest commit that changes them applies."
+        )
+        return Result(0, line, line), ""
+    note = (
+        f"{branch} moved on to {head} since commit {request.sha}, but nothing target "
+        f"{target.name} plans from changed ({', '.join(watched)}): this run applies."
+    )
+    print(note)
+    return None, note
 
+
+async def apply_merged(
+    gh: GitHub,
+    target: Target,
+    request: Request,
+    now: datetime,
+    watched: Sequence[str] | None = None,
+) -> Result:
+    """The apply job for one target (see the module docstring); `watched`: the paths it plans
+    from (by default reconciler.yaml and its schedules folder)."""
     if request.ref != f"refs/heads/{request.default_branch}":
         return Result(
             1, f"refused: apply runs on {request.default_branch} only, not {request.ref}", ""
         )
-    head = gh.branch_head(request.default_branch)
-    if head != request.sha:
-        line = (
-            f"Nothing done: commit {request.sha} is no longer the head of "
-            f"{request.default_branch} (now {head}); the run for the newer commit applies."
-        )
-        return Result(0, line, line)
+    stop, note = _moved_on(gh, target, request, watched or watched_paths(target))
+    if stop is not None:
+        return stop
+    result = await _apply(gh, target, request, now)
+    if note:
+        result = dataclasses.replace(result, markdown=f"{note}\n\n{result.markdown}")
+    return result
+
+
+async def _apply(gh: GitHub, target: Target, request: Request, now: datetime) -> Result:
+    from reconciler.apply.manager import SyncOptions, plan_target
+
     if request.event_name == "workflow_dispatch":
         if not request.checksum:
             raise CiError("workflow_dispatch needs the checksum of the plan to apply")

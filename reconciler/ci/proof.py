@@ -20,7 +20,13 @@ against the run its marker names (`run=`):
    `reconciler.limits`' bounds, never extracted) holds plan-T.md and
    plan-T.json; the saved plan's checksum is the marker's, and the comment is
    exactly what the comment job makes of the two files:
-   `with_marker(marker, markdown)` of `review.plan_entry` (line endings aside).
+   `with_marker(marker, markdown)` of `review.plan_entry` (line endings aside);
+4. the plan is of the commit that was merged: the marker's `head` is the pull
+   request's head when it was merged (a push whose plan never posted leaves the
+   comment of the push before it: the reviewers never saw what was merged), and
+   it is the commit the run itself recorded planning (`head-T.txt` in the same
+   artifact, written by the plan job from its workflow_run event, which no pull
+   request can write: `pull_request.record_head`).
 """
 
 from __future__ import annotations
@@ -58,20 +64,50 @@ _UNREADABLE = (
 )
 
 
-def check_plan_comment(gh: GitHub, comment: dict[str, Any], marker: Marker) -> str | None:
-    """None when the plan run that `marker` names posted `comment` as it is; else why not."""
+def check_plan_comment(
+    gh: GitHub,
+    comment: dict[str, Any],
+    marker: Marker,
+    *,
+    merged_head: str | None,
+    pull: int,
+) -> str | None:
+    """None when the plan run that `marker` names posted `comment` as it is, planning
+    `merged_head` (the head of pull request `pull` when it was merged); else why not."""
     try:
         if marker.run is None:
             raise UntrustedPlanComment(
                 f"the plan comment for {marker.target} names no plan run (an older "
                 "reconciler posted it)"
             )
+        if marker.head is None or marker.head != merged_head:
+            raise UntrustedPlanComment(
+                f"the plan comment for {marker.target} is the plan of commit {marker.head}, "
+                f"but pull request #{pull} was merged at {merged_head}: the last push "
+                "was never planned, or its plan was never posted"
+            )
         run = _plan_run(gh, marker.target, marker.run)
         _written_during(comment, run, marker.target)
-        _as_posted(comment, marker, _artifact(gh, marker.target, marker.run))
+        files = _artifact(gh, marker.target, marker.run)
+        _as_posted(comment, marker, files)
+        _of_head(marker, files.get(f"head-{marker.target}.txt"))
     except UntrustedPlanComment as why:
         return f"{why}: {AGAIN}"
     return None
+
+
+def _of_head(marker: Marker, recorded: bytes | None) -> None:
+    """The run recorded planning the commit its comment names."""
+    which = f"the plan run that posted the plan comment for {marker.target} (run {marker.run})"
+    if recorded is None:
+        raise UntrustedPlanComment(
+            f"{which} did not record the commit it planned (an older reconciler planned it)"
+        )
+    planned = recorded.decode("ascii", "replace").strip()
+    if planned != marker.head:
+        raise UntrustedPlanComment(
+            f"{which} planned commit {planned[:40]!r}, not {marker.head} that its comment names"
+        )
 
 
 def _plan_run(gh: GitHub, target: str, run_id: int) -> dict[str, Any]:
@@ -142,7 +178,8 @@ def _artifact(gh: GitHub, target: str, run: int) -> dict[str, bytes]:
         if err.status not in (404, 410):
             raise
         raise UntrustedPlanComment(f"{where} is gone (HTTP {err.status})") from None
-    return read_zip(data, [f"plan-{target}.md", f"plan-{target}.json"], where)
+    names = [f"plan-{target}.md", f"plan-{target}.json"]
+    return read_zip(data, names, where, optional=[f"head-{target}.txt"])
 
 
 def read_zip(
@@ -150,10 +187,12 @@ def read_zip(
     names: Collection[str],
     where: str,
     *,
+    optional: Collection[str] = (),
     max_members: int = MAX_ARTIFACT_MEMBERS,
     max_member: int = MAX_ARTIFACT_MEMBER_BYTES,
 ) -> dict[str, bytes]:
-    """The members `names` of the zip `data`, read in memory and never extracted.
+    """The members `names` (and those of `optional` it has) of the zip `data`, read in memory
+    and never extracted.
 
     UntrustedPlanComment (naming `where`) when it is no zip we read, has more than
     `max_members` members or a name twice, lacks one of `names`, or one of them
@@ -171,7 +210,7 @@ def read_zip(
                 )
             if len(set(listed)) != len(listed):
                 raise UntrustedPlanComment(f"{where} names a member twice")
-            for name in names:
+            for name in [*names, *(n for n in optional if n in listed)]:
                 if name not in listed:
                     raise UntrustedPlanComment(f"{where} has no {name}")
                 info = archive.getinfo(name)

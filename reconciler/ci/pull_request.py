@@ -16,6 +16,7 @@ reconciler-plan.yml):
    ("Configuration changes"), and the changes to remote schedules that main's
    scope does not manage by name and action only (`Plan.withhold`), in the
    comment and in the saved plan alike.
+   `record_head` notes beside the plan which commit it is of (from the event).
 A pull request from a fork is validated only: `fork_note` (GITHUB_TOKEN only,
 no credentials) tells its author why, once, on the pull request.
 
@@ -67,6 +68,7 @@ __all__ = [
     "plan_pull_request",
     "post_comments",
     "pull_request_target",
+    "record_head",
     "scoped",
     "verified_pull_request",
     "write_plan",
@@ -246,6 +248,18 @@ def plan_markdown(name: str, plan: Plan | None, error: str | None, notes: tuple[
     if notes:
         body += "\n" + "\n".join(f"> [!NOTE]\n> {note}\n" for note in notes)
     return body
+
+
+def record_head(out: Path, name: str, env: Env) -> str | None:
+    """head-NAME.txt: the pull request commit this plan job plans, from its workflow_run event
+    (GitHub's, never the pull request's); apply checks the plan comment's head against it
+    (reconciler.ci.proof). None, writing nothing, outside a workflow_run event."""
+    head = dig(event(env), "workflow_run", "head_sha") if env.get("GITHUB_EVENT_PATH") else None
+    if not isinstance(head, str):
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"head-{name}.txt").write_text(head + "\n", encoding="utf-8")
+    return head
 
 
 def write_plan(

@@ -21,6 +21,7 @@ from reconciler.views.markdown import code, text
 
 __all__ = [
     "apply",
+    "check_repo",
     "ci",
     "collect",
     "comment",
@@ -88,14 +89,16 @@ def collect(state: State, out: Path) -> None:
 def plan(state: State, name: str, pr_dir: Path, out: Path) -> None:
     """Plan a pull request's files for one target, with main's connection to it.
 
-    Writes plan-TARGET.md (the comment) and plan-TARGET.json (the saved plan, or
-    the error); exit 1 when planning fails or a guard refuses.
+    Writes plan-TARGET.md (the comment), plan-TARGET.json (the saved plan, or
+    the error) and head-TARGET.txt (the commit planned, from the workflow_run
+    event); exit 1 when planning fails or a guard refuses.
 
     Example: reconciler ci plan --target prod --pr pr-data --out plans
     """
-    from reconciler.ci.pull_request import plan_pull_request
+    from reconciler.ci.pull_request import plan_pull_request, record_head
     from reconciler.views.plan import render_text
 
+    record_head(out, name, actions.environ())
     try:
         config, env = state.config(), actions.environ()
         result = asyncio.run(plan_pull_request(config, name, pr_dir, out, now(), env))
@@ -173,24 +176,29 @@ def apply(
     force: bool,
     resolve_duplicates: str | None,
 ) -> None:
-    """Apply on merge: only on main's head, only the plan reviewed on the merged pull request.
+    """Apply on merge: only the plan reviewed on the merged pull request, for what main plans.
 
-    The plan comment counts only as the plan run named in it posted it (its
-    run and artifact are read: GITHUB_TOKEN with pull-requests: read and
-    actions: read). Exit 0 when applied, nothing to do, or no longer main's
-    head; 1 when refused.
+    The run acts when its commit is main's head, or nothing the target plans
+    from changed since (GITHUB_TOKEN with contents: read compares the trees).
+    The plan comment counts only as the plan run named in it posted it, for
+    the commit that was merged (its run and artifact are read: pull-requests:
+    read and actions: read). Exit 0 when applied, nothing to do, or superseded
+    by a newer commit; 1 when refused.
 
     Example: reconciler ci apply --target prod --out refused
     """
     from reconciler.ci.merge import Request, apply_merged, write_refusal
+    from reconciler.ci.moved import watched_paths
 
-    env, target = actions.environ(), state.config().target(name)
+    env, config = actions.environ(), state.config()
+    target = config.target(name)
     resolve = None if resolve_duplicates in (None, "none") else resolve_duplicates
     with GitHub.from_env(env) as gh:
         request = Request.from_env(
             env, gh, checksum=checksum or None, force=force, resolve_duplicates=resolve
         )
-        result = asyncio.run(apply_merged(gh, target, request, now()))
+        watched = watched_paths(target, config.path)
+        result = asyncio.run(apply_merged(gh, target, request, now(), watched))
     write_refusal(out, result)
     actions.summary(env, result.markdown or text(result.line))
     click.echo(f"{name}: {result.line}", err=result.code != 0)
@@ -258,18 +266,52 @@ def health(state: State, name: str, out: Path, since: str) -> None:
 )
 @click.pass_obj
 def drift_issues(state: State, folder: Path) -> None:
-    """Open, update or close one drift issue per target (with its health); exit 1 if a check failed.
+    """Open, update or close one drift issue per target (health, settings too); exit 1 if a check failed.
 
     Example: reconciler ci drift-issues --dir drift
     """
     from reconciler.ci.drift import read_reports, sync_issues
     from reconciler.ci.health import read_health
+    from reconciler.ci.repo_check import read_check
     from reconciler.ci.targets import check_target_names
 
     names = check_target_names(state.config())
     reports, health = read_reports(folder, names), read_health(folder, names)
     with GitHub.from_env(actions.environ()) as gh:
-        lines, failed = sync_issues(gh, reports, health)
+        lines, failed = sync_issues(gh, reports, health, read_check(folder))
     for line in lines:
         click.echo(line)
     raise SystemExit(1 if failed else 0)
+
+
+@ci.command("check-repo")
+@click.option("--out", type=_DIR, help="Also write settings.json here, for `ci drift-issues`.")
+@click.option("--report-only", is_flag=True, help="Exit 0 even when a setting is missing.")
+@click.option("--branch", help="The branch to check.  [default: the default branch]")
+@click.pass_obj
+def check_repo(state: State, out: Path | None, report_only: bool, branch: str | None) -> None:
+    """List the repository settings the workflows' guarantees rest on that are missing.
+
+    Reads the branch's rulesets (or classic protection), each real target's
+    environments, and CODEOWNERS and the workflows in the checkout; one line per
+    setting missing or not checked, with how to fix it. Needs GITHUB_REPOSITORY
+    and GITHUB_TOKEN (contents and actions: read; classic branch protection
+    needs an admin's token). Exit 1 when one is missing or not checked, unless
+    --report-only.
+
+    Example: GITHUB_REPOSITORY=acme/schedules GITHUB_TOKEN=… reconciler ci check-repo
+    """
+    from reconciler.ci.repo_check import section, write_check
+    from reconciler.ci.repo_settings import check_repo as check
+
+    env, config = actions.environ(), state.config()
+    with GitHub.from_env(env) as gh:
+        found = check(gh, config, branch or gh.default_branch())
+    if out is not None:
+        write_check(out, found)
+    actions.summary(env, section(found))
+    for line in found.lines():
+        if not line.startswith("ok: "):
+            click.echo(line)
+    click.echo(f"{gh.repository}: {found.summary()}")
+    raise SystemExit(1 if (found.missing or found.unknown) and not report_only else 0)

@@ -206,6 +206,8 @@ def test_e2e_drift_issue_lifecycle(team_repo: Team) -> None:
     assert (marker.kind, marker.target) == (DRIFT, "prod")
     assert team_repo.github.comments_on(issue["number"]) == []
     assert first.jobs("issues") == ["success"]
+    # check-repo ran in the issues job: the team set everything up as documented.
+    assert "All 13 settings that reconciler's guarantees rest on are in place." in issue["body"]
 
     rogue = console.create(doc("rogue", alert="made by hand"))
     succeeded(team_repo.schedule(DRIFT_WORKFLOW))

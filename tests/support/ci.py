@@ -1,14 +1,16 @@
 """The CI workflows' jobs as the tests run them, against the fake GitHub and the embedded emulator.
 
 A pull request's plan is a reconciler-plan run: it starts, its plan job writes
-plans/ and uploads it as the artifact plans-local, its comment job posts with
-GITHUB_RUN_ID set, and it finishes. A merge is a push to main and the apply job.
+plans/ (with head-local.txt, from the run's workflow_run event) and uploads it
+as the artifact plans-local, its comment job posts with GITHUB_RUN_ID set, and
+it finishes. A merge is a push to main and the apply job.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +42,13 @@ def plan_run(
     """reconciler-plan for the pull request collected in pr-data/ at `head`: the comment job's
     result and the run's id. Leaves plans/ and pr-data/ in place."""
     run_id = fake.start_run()
-    planned = run("ci", "plan", "--target", "local", "--pr", "pr-data", "--out", "plans")
-    assert planned.exit_code == 0, planned.output + planned.stderr
-    fake.upload_artifact(run_id, "plans-local", repo / "plans")
     env = event_env(
         fake, repo / "events", "workflow_run", workflow_run_event(head), GITHUB_RUN_ID=str(run_id)
     )
-    use(monkeypatch, env)
+    use(monkeypatch, env)  # the plan job and the comment job run on the run's event
+    planned = run("ci", "plan", "--target", "local", "--pr", "pr-data", "--out", "plans")
+    assert planned.exit_code == 0, planned.output + planned.stderr
+    fake.upload_artifact(run_id, "plans-local", repo / "plans")
     result = run("ci", "comment", "--plans", "plans", "--pr", "pr-data/pr.json")
     if finish:
         fake.finish_run(run_id)
@@ -120,3 +122,20 @@ def apply_job() -> Result:
 def refusal(repo: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((repo / "refused" / "refused-local.json").read_text())
     return data
+
+
+def committed(
+    repo: Path, fake: FakeGitHub, commit: str, more: Mapping[str, str | None] | None = None
+) -> None:
+    """`commit` holds the repository's files as they are now (reconciler.yaml, schedules.d/)
+    with `more` (path -> text; None removes), in the fake GitHub's git database."""
+    found = [repo / "reconciler.yaml", *(repo / "schedules.d").rglob("*")]
+    files: dict[str, str | bytes] = {
+        p.relative_to(repo).as_posix(): p.read_bytes() for p in found if p.is_file()
+    }
+    for path, text in (more or {}).items():
+        if text is None:
+            files.pop(path, None)
+        else:
+            files[path] = text
+    fake.commit_files(commit, files)

@@ -32,6 +32,7 @@ import httpx
 from reconciler.ci.github import GitHub
 from reconciler.ci.proof import PLAN_WORKFLOW
 from tests.support.clock import NOW
+from tests.support.gitobjects import Trees, tree_of
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 API = "https://api.github.test"
@@ -48,6 +49,11 @@ SIGNATURE = "sig=SIGNEDstorageURLneverShown"
 
 def recorded(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((RECORDED / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def recorded_list(name: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads((RECORDED / f"{name}.json").read_text("utf-8"))
     return data
 
 
@@ -76,6 +82,22 @@ class FakeGitHub:
         self.signature = SIGNATURE
         #: Answers to give before the real ones: (method, path regex, status or exception).
         self.faults: list[tuple[str, str, int | Exception]] = []
+        #: The git database: commit -> its tree's id, and each tree's entries (gitobjects).
+        self.commits: dict[str, str] = {}
+        self.trees: Trees = {}
+        #: GitHub cuts a tree listing past its limits (and says so, `truncated`).
+        self.truncated = False
+        #: The repository's settings (check-repo): complete as recorded, tests take away.
+        self.rules: list[dict[str, Any]] = recorded_list("branch_rules")
+        #: Classic protection: its JSON, None (not protected), or the status a token gets.
+        self.protection: dict[str, Any] | int | None = 403
+        self.environments: dict[str, dict[str, Any]] = {
+            e["name"]: e for e in recorded("environments")["environments"]
+        }
+        self.branch_policies: dict[str, list[dict[str, Any]]] = {
+            name: recorded("deployment_branch_policies")["branch_policies"]
+            for name in self.environments
+        }
         self._ids = 1000
         self._clock = NOW - timedelta(days=1)
 
@@ -101,6 +123,10 @@ class FakeGitHub:
         pull["merged_at"] = "2026-11-20T12:00:00Z" if merged_as else None
         self.pulls[number] = pull
         return pull
+
+    def commit_files(self, commit: str, files: Mapping[str, str | bytes]) -> None:
+        """`commit` holds `files` (path -> content), as GitHub's git database will tell."""
+        self.commits[commit] = tree_of(files, self.trees)
 
     def merge(self, number: int, commit: str) -> None:
         """Merge pull request `number` as `commit`, which becomes main's head."""
@@ -224,7 +250,45 @@ class FakeGitHub:
             ("GET", r"/actions/runs/(\d+)", self._run),
             ("GET", r"/actions/runs/(\d+)/artifacts", self._run_artifacts),
             ("GET", r"/actions/artifacts/(\d+)/zip", self._artifact_zip),
+            ("GET", r"/git/commits/([0-9a-f]{40})", self._git_commit),
+            ("GET", r"/git/trees/([0-9a-f]{40})", self._git_tree),
+            ("GET", r"/rules/branches/([^/]+)", lambda r, b, n: self._page(r, self.rules)),
+            ("GET", r"/branches/([^/]+)/protection", self._protection),
+            ("GET", r"/environments", self._environments),
+            ("GET", r"/environments/([^/]+)/deployment-branch-policies", self._branch_policies),
         ]
+
+    def _git_commit(self, request: httpx.Request, body: Any, commit: str) -> httpx.Response:
+        if commit not in self.commits:
+            return httpx.Response(404, json=recorded("error_not_found"))
+        data = recorded("git_commit")
+        data["sha"], data["tree"]["sha"] = commit, self.commits[commit]
+        return httpx.Response(200, json=data)
+
+    def _git_tree(self, request: httpx.Request, body: Any, tree: str) -> httpx.Response:
+        if tree not in self.trees:
+            return httpx.Response(404, json=recorded("error_not_found"))
+        data = recorded("git_tree")
+        data["sha"], data["tree"] = tree, copy.deepcopy(self.trees[tree])
+        data["truncated"] = self.truncated
+        return httpx.Response(200, json=data)
+
+    def _protection(self, request: httpx.Request, body: Any, branch: str) -> httpx.Response:
+        if isinstance(self.protection, int):
+            return httpx.Response(self.protection, json=recorded("error_forbidden"))
+        if self.protection is None:
+            return httpx.Response(404, json=recorded("error_branch_not_protected"))
+        return httpx.Response(200, json=self.protection)
+
+    def _environments(self, request: httpx.Request, body: Any) -> httpx.Response:
+        found = list(self.environments.values())
+        return httpx.Response(200, json={"total_count": len(found), "environments": found})
+
+    def _branch_policies(self, request: httpx.Request, body: Any, env: str) -> httpx.Response:
+        if env not in self.environments:
+            return httpx.Response(404, json=recorded("error_not_found"))
+        found = self.branch_policies.get(env, [])
+        return httpx.Response(200, json={"total_count": len(found), "branch_policies": found})
 
     def _page(self, request: httpx.Request, items: list[dict[str, Any]]) -> httpx.Response:
         query = parse_qs(urlsplit(str(request.url)).query)
@@ -314,6 +378,7 @@ class FakeGitHub:
         query = parse_qs(urlsplit(str(request.url)).query)
         label = query.get("labels", [""])[0]
         found = [i for i in self.issues.values() if any(lb["name"] == label for lb in i["labels"])]
+        found.sort(key=lambda i: i["number"], reverse=True)  # newest first, as GitHub lists
         return self._page(request, found)
 
     def _create_issue(self, request: httpx.Request, body: Any) -> httpx.Response:

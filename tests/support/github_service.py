@@ -18,6 +18,9 @@ documented behaviour, it behaves so:
   fork; a request the job's permissions do not allow is a 403, as for a
   private repository (a public one lets more reads through).
 
+Its git database (trees, from the team's repository) and the repository's
+settings that `reconciler ci check-repo` reads are in tests/support/github_repo.py.
+
 The Actions artifact service that upload-artifact and download-artifact talk
 to inside a run (ACTIONS_RESULTS_URL, with the run's ACTIONS_RUNTIME_TOKEN) is
 here too, under /_results: the stand-ins in tests/e2e/standins use it, and the
@@ -50,6 +53,7 @@ from starlette.routing import Route
 from reconciler.emulator.server import base_url, bind, make_server
 from tests.support import peer
 from tests.support.github import BOT, recorded
+from tests.support.github_repo import RepoSettings, repo_routes
 
 NOT_FOUND = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
 #: GitHub's answer when the token's permissions do not allow a call.
@@ -98,7 +102,7 @@ class Grant:
     def allows(self, job: str | None, scope: str, level: str) -> bool:
         if job is None or job not in self.jobs:
             return False
-        have = _LEVEL[self.jobs[job][scope]]
+        have = _LEVEL[self.jobs[job].get(scope, "none")]  # administration: never granted
         if self.read_only:
             have = min(have, _LEVEL["read"])
         return have >= _LEVEL[level]
@@ -148,6 +152,8 @@ class GitHubState:
     storage_requests: list[Call] = field(default_factory=list)
     api: str = ""
     storage: str = ""
+    #: Its git objects and its settings (rulesets, environments): tests/support/github_repo.py.
+    settings: RepoSettings = field(default_factory=RepoSettings)
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -320,6 +326,7 @@ class FakeGitHubApp:
         self.state = state
         repo = "/repos/{owner}/{name}"
         self.routes: list[tuple[str, str, tuple[tuple[str, str], ...], Handler]] = [
+            *repo_routes(state.settings, repo),  # before /branches/{branch:path}
             ("GET", repo, (), self.get_repo),
             ("GET", repo + "/branches/{branch:path}", (("contents", "read"),), self.branch),
             ("GET", repo + "/pulls", (("pull-requests", "read"),), self.list_pulls),

@@ -22,7 +22,8 @@ The team works as people do — branches, pull requests, merges, "Run workflow"
 - it keeps GitHub's state: pull requests, comments, issues, runs, artifacts.
 
 What it does not do: GitHub's environment rules beyond the branch (required
-reviewers approve at once), concurrency groups, and the real token scopes of a
+reviewers approve at once, unless a story holds a workflow's runs: then they wait
+until it approves them, one at a time, oldest first), concurrency groups, and the real token scopes of a
 public repository (see docs/workflows.md, "How the workflows are tested").
 """
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ MASTER_SECRET = "e2e-MASTER-secret-never-leaves-loopback-7f3a"
 SECRETS = {"ENGAGELAB_APP_KEY": APP_KEY, "ENGAGELAB_MASTER_SECRET": MASTER_SECRET}
 REPOSITORY = "acme/schedules"
 MAINTAINER = "alice"
+CODEOWNERS = "/reconciler.yaml @acme/schedule-owners\n/.github/ @acme/schedule-owners\n"
 _WORKFLOWS = ".github/workflows"
 _PR_TYPES = ("opened", "synchronize", "reopened")
 
@@ -156,6 +158,9 @@ class Team:
     expected_refusals: list[tuple[str, str]] = field(default_factory=list)
     #: The environments' variables (an admin's Settings → Environments); a story may change them.
     variables: dict[str, str] = field(default_factory=dict)
+    #: Workflows whose runs wait for the environment's reviewers (`hold`) until `approve`.
+    holding: set[str] = field(default_factory=set)
+    waiting: list[tuple[str, Callable[[], Run]]] = field(default_factory=list)
 
     @property
     def repo(self) -> Path:
@@ -315,6 +320,17 @@ class Team:
             attempt_of=run.id,
         )
 
+    def hold(self, workflow: str) -> None:
+        """From now on, a run of `workflow` waits for the environment's reviewers (GitHub
+        starts it at the event, for the event's commit; its job waits) until `approve`."""
+        self.holding.add(workflow)
+
+    def approve(self) -> Run:
+        """The reviewers approve the run that has waited longest: it runs now, for its commit,
+        whatever main's head has become since."""
+        _, start = self.waiting.pop(0)
+        return start()
+
     # --- GitHub's part ---------------------------------------------------------------------
 
     def _pull_request_event(self, pull: Pull, action: str) -> None:
@@ -369,6 +385,16 @@ class Team:
             if not _filter(spec.get("branches"), [branch]):
                 continue
             if not _filter(spec.get("paths"), changed):
+                continue
+            if name in self.holding:
+                self.waiting.append(
+                    (
+                        name,
+                        lambda name=name: self._run(  # type: ignore[misc]
+                            name, event, payload, checkout, definitions, branch=branch, pull=pull
+                        ),
+                    )
+                )
                 continue
             self._run(name, event, payload, checkout, definitions, branch=branch, pull=pull)
 
@@ -640,7 +666,10 @@ def team(runner: Runner, folder: Path, scaffold: Path) -> Iterator[Team]:
         github = stack.enter_context(served(GitHubState(folder / "github", REPOSITORY)))
         repo = folder / "repo"
         shutil.copytree(scaffold, repo)
+        github.settings.git_dir = repo
         (repo / "reconciler.yaml").write_text(team_config(emulator_url), encoding="utf-8")
+        # As docs/getting-started.md asks: the configuration and the workflows have owners.
+        (repo / ".github" / "CODEOWNERS").write_text(CODEOWNERS, encoding="utf-8")
         for sample in (repo / "schedules.d").glob("*.yaml"):
             sample.unlink()
         the_team = Team(folder, runner, github, emulator, emulator_url, elsewhere, elsewhere_url)
