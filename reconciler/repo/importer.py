@@ -33,8 +33,9 @@ import yaml
 from reconciler.core import parked
 from reconciler.core.diagnostics import one_line
 from reconciler.core.model import Schedule, schedule_from_json
+from reconciler.core.words import plural
 from reconciler.desired.names import name_problem
-from reconciler.documents.compose import plain_is_string
+from reconciler.documents.dump import Dumper
 from reconciler.errors import ReconcilerError
 
 __all__ = [
@@ -48,35 +49,7 @@ __all__ = [
 ]
 
 SCHEMA_FILE = Path("schemas") / "schedule.schema.json"
-_QUOTED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|\d+")
 _UNSAFE = re.compile(r"[^\w\u3400-\u9fff-]+")
-
-
-class Dumper(yaml.SafeDumper):
-    """Writes YAML that our loader reads back as written: block style; times, dates, digit
-    strings, and any string our YAML 1.2 core loader would read as another type (PyYAML's
-    own YAML 1.1 rules leave `0E0` plain, which 1.2 reads as a number) double-quoted."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Double quotes escape what other styles would write raw and a reader would fold: line
-    # breaks (\n, U+0085, U+2028) and other characters that are not printable.
-    quoted = (
-        _QUOTED.fullmatch(value)
-        or not plain_is_string(value)
-        or not all(c.isprintable() and c not in "\x85\u2028\u2029" for c in value)
-    )
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if quoted else None)
-
-
-def _list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
-    # `point: [MON, THU]` reads better than a block list; nested structures stay block.
-    flat = all(not isinstance(v, dict | list) for v in value)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flat)
-
-
-Dumper.add_representer(str, _str)
-Dumper.add_representer(list, _list)
 
 
 #: Bytes of a file name: 255 on ext4, APFS, NTFS (in UTF-16 units there, fewer bytes).
@@ -166,7 +139,7 @@ def plan_files(
     if refused:
         shown = "; ".join(refused)
         raise ReconcilerError(
-            f"cannot import {len(refused)} schedule(s), so nothing was written: {shown}"
+            f"cannot import {plural(len(refused), 'schedule')}, so nothing was written: {shown}"
         )
     return files, warnings
 
