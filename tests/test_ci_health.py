@@ -76,7 +76,7 @@ def test_a_failed_push_without_drift_opens_the_issue_and_a_changed_set_comments(
     check, health, issues = drift_run(monkeypatch, "2026-11-21T12:00:00+00:00", "--since", "1d")
     assert (check.output.strip(), check.exit_code) == ("local: clean", 0)
     assert health.exit_code == 0, health.stderr
-    assert health.output.startswith("local: health unhealthy: 2 schedule(s): 1 failed, 1 ok")
+    assert health.output.startswith("local: health unhealthy: 2 schedules: 1 failed, 1 ok")
     assert issues.exit_code == 0, issues.stderr
     issue = the_issue(fake)
     number = issue["number"]
@@ -172,7 +172,7 @@ def test_a_failed_health_check_comments_and_fails_the_job(
     assert (check.exit_code, health.exit_code, issues.exit_code) == (1, 1, 1)
     report = json.loads((team / "drift" / "health-local.json").read_text())
     assert report["state"] == "error"
-    assert "error(s) in the schedule files" in report["reason"]
+    assert "1 error in the schedule files" in report["reason"]
     bodies = [c["body"] for c in fake.comments_on(the_issue(fake)["number"])]
     assert bodies[0].startswith("The drift check of `local` failed:")
     assert bodies[1].startswith("The health check of `local` failed:")

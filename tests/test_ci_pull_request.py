@@ -137,7 +137,7 @@ def test_a_plan_that_fails_is_written_for_the_comment_and_exits_1(
     collected(repo, fake, tree)
     result = run("ci", "plan", "--target", "local", "--pr", "pr-data", "--out", "plans")
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: 1 error(s) in the schedule files")
+    assert result.stderr.startswith("error: 1 error in the schedule files")
     assert "**The plan failed:**" in (repo / "plans" / "plan-local.md").read_text()
     assert "error" in json.loads((repo / "plans" / "plan-local.json").read_text())
 

@@ -75,13 +75,13 @@ def test_text_shows_each_schedule_with_a_problem_and_a_summary(troubled: Path) -
     assert lines[1] == "triggers in force: today's triggers (not a git repository)"
     assert lines[2] == (
         "  failed      nobody: failed 1011 (cannot find sending target: no device matched the "
-        "audience) on 4 of 4 fire(s), last 2026-11-24 10:00 device-local"
+        "audience) on 4 of 4 fires, last 2026-11-24 10:00 device-local"
     )
     assert lines[3] == (
-        "  missed      silenced: missed 5 of 5 fire(s): 2026-11-21 09:00 UTC, "
+        "  missed      silenced: missed 5 of 5 fires: 2026-11-21 09:00 UTC, "
         "2026-11-22 09:00 UTC, 2026-11-23 09:00 UTC and 2 more"
     )
-    assert lines[4] == "4 schedule(s): 1 failed, 1 missed, 1 ok, 1 quiet"
+    assert lines[4] == "4 schedules: 1 failed, 1 missed, 1 ok, 1 quiet"
     assert len(lines) == 5
 
 
@@ -98,7 +98,7 @@ def test_detailed_exitcode_zero_when_every_push_went_out(
     monkeypatch.setenv("RECONCILER_NOW", LATER)
     result = run("health", "--detailed-exitcode")
     assert result.exit_code == 0, result.output + result.stderr
-    assert result.output.splitlines()[-1] == "2 schedule(s): 1 ok, 1 quiet"
+    assert result.output.splitlines()[-1] == "2 schedules: 1 ok, 1 quiet"
 
 
 def test_markdown_is_a_table_of_the_problems(troubled: Path) -> None:
@@ -184,7 +184,7 @@ def test_files_with_errors_cannot_be_checked(repo: Path) -> None:
     write(repo, doc("a", trigger={"single": {"time": "soon"}}))
     result = run("health", "--detailed-exitcode")
     assert result.exit_code == 1
-    assert "error(s) in the schedule files; run `reconciler validate`" in result.stderr
+    assert "1 error in the schedule files; run `reconciler validate`" in result.stderr
 
 
 # --- a served emulator: run faults over HTTP -----------------------------------------------------
@@ -256,8 +256,8 @@ def test_fifty_thousand_stray_runs_are_counted_not_listed(tmp_path: Path) -> Non
         (tmp_path / "schedules.d" / "all.yaml").write_text(yaml.safe_dump(daily("news")))
         outcome = run_capped(tmp_path, "health", timeout=60, env={"RECONCILER_NOW": LATER})
     assert outcome.code == 0, outcome.stderr[-2000:]
-    line = next(x for x in outcome.stdout.splitlines() if "unexpected run(s)" in x)
-    assert "50000 unexpected run(s)" in line
+    line = next(x for x in outcome.stdout.splitlines() if "unexpected runs" in x)
+    assert "50000 unexpected runs" in line
     assert "and 49997 more" in line
     assert len(outcome.stdout) < 2000
 

@@ -69,7 +69,7 @@ def test_import_into_an_empty_directory_then_plan_is_all_noop(repo: Path) -> Non
 
     result = run("import")
     assert result.exit_code == 0, result.stderr
-    assert "Imported 6 schedule(s) into schedules.d." in result.output
+    assert "Imported 6 schedules into schedules.d." in result.output
     files = sorted(p.name for p in (repo / "schedules.d").glob("*.yaml"))
     assert files == sorted(f"{d['name']}.yaml" for d in EVERY_KIND)
 

@@ -87,7 +87,7 @@ def test_validate_all_targets_checks_each_with_its_own_settings(repo: Path) -> N
     assert result.exit_code == 1
     blue, green = result.output.split("== target green\n")
     assert blue.startswith("== target blue\n")
-    assert "1 files, 1 valid schedules: 0 errors" in blue
+    assert "1 file, 1 valid schedule: 0 errors" in blue
     assert "lacks the manage_prefix 'web_'" in green
     as_json = json.loads(run("--all-targets", "validate", "--format", "json").output)
     assert {name: report["valid"] for name, report in as_json.items()} == {

@@ -59,7 +59,7 @@ def apply_twice_at_once(repo: Path) -> list[tuple[int, str, str]]:
     terminals = [pty.openpty() for _ in range(2)]
     procs = [start_cli(repo, "apply", stdin=answer) for _, answer in terminals]
     try:
-        asked = [read_until(proc, " change(s)?") for proc in procs]  # our question
+        asked = [read_until(proc, " changes?") for proc in procs]  # our question
         for ask, _ in terminals:
             os.write(ask, b"y\n")
         results = []

@@ -95,7 +95,7 @@ def test_deep_block_nesting_as_reconciler_yaml(repo: Path) -> None:
     outcome = run_capped(repo, "validate", timeout=30)
     assert outcome.code != -11, "segmentation fault"
     line = assert_one_line_error(outcome, "reconciler.yaml:2:")
-    where = re.match(r"error: reconciler\.yaml:2:(\d+): error: \S", line)
+    where = re.match(r"reconciler\.yaml:2:(\d+): error: \S", line)
     assert where, line
     assert int(where[1]) > 1, line  # inside the nest
 
@@ -181,7 +181,7 @@ def test_a_symlink_inside_the_repository_is_followed(repo: Path) -> None:
     (repo / "schedules.d" / "one.yaml").symlink_to(repo / "shared" / "one.yaml")
     outcome = run("validate")
     assert outcome.exit_code == 0, outcome.output
-    assert "1 files, 1 valid schedules" in outcome.output
+    assert "1 file, 1 valid schedule" in outcome.output
 
 
 def test_file_names_are_escaped_so_no_line_is_a_workflow_command(repo: Path) -> None:
@@ -212,7 +212,7 @@ def test_a_file_over_max_file_bytes_is_refused_unread(repo: Path) -> None:
     assert outcome.exit_code == 1
     assert "schedules.d/big.yaml: error: the file is " in outcome.output
     assert "more than max_file_bytes (1000); refused unread" in outcome.output
-    assert "1 valid schedules" in outcome.output
+    assert "1 valid schedule:" in outcome.output
 
 
 def test_max_file_bytes_and_request_timeout_may_be_set_per_target(repo: Path) -> None:

@@ -71,7 +71,7 @@ def test_unreadable_schedule_inside_the_prefix_is_a_conflict_apply_refuses(repo:
     applied = run("apply", "--auto-approve")
     assert applied.exit_code == 1
     assert applied.stderr.count("\n") == 1
-    assert applied.stderr.startswith("error: 1 managed remote schedule(s) cannot be read (deep)")
+    assert applied.stderr.startswith("error: 1 managed remote schedule cannot be read (deep)")
     assert sorted(r.name for r in remote(repo)) == ["deep"]  # nothing created beside it
 
 

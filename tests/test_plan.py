@@ -408,8 +408,8 @@ def test_a_leftover_parked_more_than_a_day_ago_is_stale_with_a_warning() -> None
     plan = plan_of([desired("old")], [old, parked_remote("new", 1)])
     assert [c.name for c in plan.stale_leftovers()] == ["old"]
     assert plan.warnings == (
-        "1 parked copy(ies) waited longer than 1 day: old (id parked-old-0, 2026-11-19 00:00 "
-        "UTC): an apply was interrupted and not run again; apply completes or withdraws them",
+        "1 parked copy waited longer than 1 day: old (id parked-old-0, 2026-11-19 00:00 "
+        "UTC): an apply was interrupted and not run again; apply completes or withdraws it",
     )
 
 

@@ -264,7 +264,7 @@ def test_offending_fires_are_all_kept_and_counted() -> None:
     found = check([daily], quiet_hours=QUIET, horizon_days=7)
     violation = found["nightly", "quiet_hours"]
     assert len(violation.walls) == 7
-    assert "(6 more offending fire(s))" in violation.message
+    assert "(6 more offending fires)" in violation.message
 
 
 # --- the engine against the rules read literally ----------------------------------------------

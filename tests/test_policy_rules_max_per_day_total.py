@@ -75,7 +75,7 @@ def test_a_daily_schedule_counts_once_a_day_and_reports_its_other_offending_fire
     twice = schedule("twice", periodical("11:00:00"), to={"tag": ["b"]})
     found = check([daily, twice], horizon_days=3, max_per_day_total={"count": 1})
     assert str(found["daily", "max_per_day_total"]).endswith(
-        "with twice (11:00) (2 more offending fire(s))"
+        "with twice (11:00) (2 more offending fires)"
     )
 
 

@@ -248,7 +248,7 @@ def test_a_same_named_schedule_with_another_payload_is_not_adopted() -> None:
     refused = asyncio.run(scenario())
     assert refused
     for err in refused:
-        assert "now 1 schedule(s) of that name exist, 0 with our payload" in str(err)
+        assert "now 1 schedule of that name exists, 0 with our payload" in str(err)
         assert "re-plan" in str(err)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def test_names_the_repository_refuses_are_reported_together_and_nothing_is_writt
     assert outcome.code == 1
     lines = outcome.stderr.splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("error: cannot import 2 schedule(s), so nothing was written: ")
+    assert lines[0].startswith("error: cannot import 2 schedules, so nothing was written: ")
     assert "'with space'" in lines[0]
     assert "U+FA6E" in lines[0]
     assert list((repo / "schedules.d").iterdir()) == []
@@ -87,3 +88,76 @@ def test_a_directory_in_the_way_stops_the_import_before_anything_is_written(repo
     assert "schedules.d/b.yaml is a directory; nothing was written" in result.stderr
     assert sorted(p.name for p in (repo / "schedules.d").iterdir()) == ["b.yaml"]
     assert [p.name for p in (repo / "schedules.d").glob(".import-*")] == []
+
+
+def tree(root: Path) -> list[str]:
+    """Every file and folder under `root`, but the embedded emulator's state."""
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if ".reconciler" not in p.relative_to(root).parts
+    )
+
+
+@pytest.mark.parametrize("outside", ["../elsewhere", "/{tmp}/absolute", "link/inside"])
+def test_a_dir_outside_the_repository_is_refused_before_anything_is_written(
+    repo: Path, tmp_path: Path, outside: str
+) -> None:
+    write(repo, doc("a"), doc("b"), file="both")
+    applied()
+    (repo / "schedules.d" / "both.yaml").unlink()
+    (repo / "link").symlink_to(tmp_path.parent, target_is_directory=True)  # a way out
+    before, around = tree(repo), sorted(p.name for p in tmp_path.parent.iterdir())
+    where = outside.replace("/{tmp}", str(tmp_path.parent))
+    result = run("import", "--dir", where)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {where} is outside the repository ({repo.resolve()})")
+    assert result.stderr.rstrip().endswith("nothing was written")
+    assert "internal error" not in result.stderr
+    assert tree(repo) == before
+    assert sorted(p.name for p in tmp_path.parent.iterdir()) == around
+
+
+def test_a_name_another_file_declares_is_refused_naming_both_and_nothing_is_written(
+    repo: Path,
+) -> None:
+    write(repo, doc("a"), doc("b"), file="team")
+    applied()
+    write(repo, doc("c"))  # not in the app: not imported, not in the way
+    before = tree(repo)
+    result = run("import")
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        r"error: cannot import 2 schedules, so nothing was written: "
+        r"a is already declared in schedules\.d/team\.yaml:\d+:1; importing it would declare "
+        r"it again in schedules\.d/a\.yaml; "
+        r"b is already declared in schedules\.d/team\.yaml:\d+:1; importing it would declare "
+        r"it again in schedules\.d/b\.yaml\n",
+        result.stderr,
+    ), result.stderr
+    assert tree(repo) == before
+    assert run("validate").exit_code == 0  # the repository is as it was, and valid
+
+
+def test_overwriting_the_file_that_declares_the_name_is_not_a_second_declaration(
+    repo: Path,
+) -> None:
+    write(repo, doc("a"))  # schedules.d/a.yaml: the very file import writes for a
+    applied()
+    assert run("import").exit_code == 1  # it exists: --overwrite is needed
+    result = run("import", "--overwrite")
+    assert result.exit_code == 0, result.stderr
+    assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_files_outside_the_schedules_glob_are_written_with_a_warning(repo: Path) -> None:
+    write(repo, doc("a"), file="team")
+    applied()
+    result = run("import", "--dir", "imported")
+    assert result.exit_code == 0, result.stderr  # nothing reads them: no second declaration
+    assert result.stderr == (
+        "warning: 1 file (imported/a.yaml) lies outside the schedules glob "
+        "'schedules.d/**/*.yaml': validate, plan and apply will not read it until the glob "
+        "matches it\n"
+    )
+    assert (repo / "imported" / "a.yaml").is_file()

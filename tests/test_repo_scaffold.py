@@ -47,7 +47,7 @@ def test_init_then_validate_then_plan_on_the_embedded_emulator(repo: Path) -> No
 
     validated = run("--chdir", str(mine), "validate")
     assert validated.exit_code == 0, validated.output
-    assert validated.output.endswith("1 files, 1 valid schedules: 0 errors, 0 warnings\n")
+    assert validated.output.endswith("1 file, 1 valid schedule: 0 errors, 0 warnings\n")
     planned = run("plan", "--detailed-exitcode")
     assert planned.exit_code == 2, planned.output
     assert "+ create weekly_digest" in planned.output

@@ -201,20 +201,20 @@ def test_text_and_markdown_list_day_by_day(repo: Path) -> None:
     lines = text.output.splitlines()
     assert lines[0] == (
         "push calendar for target local: 2026-11-21 01:00 to 2026-11-24 01:00 "
-        "(Europe/Berlin): 3 fire(s)"
+        "(Europe/Berlin): 3 fires"
     )
     assert "Sun 2026-11-22" in lines
-    assert any(
-        line.startswith("  19:30  device-local   device_local") and line.endswith("all")
-        for line in lines
-    )
+    assert "  19:30  device-local   device_local  all  hi device_local" in lines
     marked = [line for line in lines if "quiet_one" in line]
-    assert marked == [
-        "  04:00  Europe/Berlin  quiet_one     all  ! policy quiet_hours (error)",  # aligned
+    assert marked == [  # aligned: time, zone, name, audience, the push's text, the policy
+        "  04:00  Europe/Berlin  quiet_one     all  hi quiet_one     ! policy quiet_hours (error)",
     ]
     md = run("calendar", "--days", "3", "--format", "markdown")
-    assert "| day | time | zone | schedule | audience | policy |" in md.output
-    assert "| **Mon 2026-11-23** | 04:00 | Europe/Berlin | `quiet_one` | all |" in md.output
+    assert "| day | time | zone | schedule | audience | text | policy |" in md.output
+    assert (
+        "| **Mon 2026-11-23** | 04:00 | Europe/Berlin | `quiet_one` | all | hi quiet_one "
+        "| ⚠ quiet_hours (error) |" in md.output
+    )
 
 
 def test_policy_errors_are_shown_not_refused_but_bad_files_are(repo: Path) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from reconciler.ci.drift import DriftReport, _body
+from reconciler.ci.drift import DriftReport, _Also, _body
 from reconciler.ci.health import HealthReport, note, section
 from reconciler.ci.merge import Request, refusal_markdown
 from reconciler.ci.pull_request import plan_markdown
@@ -182,7 +182,7 @@ def test_the_drift_issue() -> None:
         )
         health = HealthReport("prod", "error", reason=f"failed on {name}")
         notes = [section(health), str(note(name, health, None, True))]
-        return "\n\n".join([_body(report, health, None), *notes])
+        return "\n\n".join([_body(report, _Also(health=health), None), *notes])
 
     assert_same_shape(issue)
 

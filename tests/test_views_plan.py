@@ -40,7 +40,7 @@ def every_action() -> Plan:
 def test_markdown_names_an_unreadable_schedule_as_such_not_as_a_shared_name() -> None:
     broken = RemoteSchedule("id-broken", "broken", True, {}, {}, 0, problem="not a mapping")
     md = render_markdown(plan_of([], [broken]))
-    assert "1 managed remote schedule(s) cannot be read (broken)" in md
+    assert "1 managed remote schedule cannot be read (broken)" in md
     assert "shared by several" not in md
 
 
@@ -64,7 +64,7 @@ def test_text_has_a_block_per_change_a_summary_and_the_checksum() -> None:
         assert headline in text
     assert '/push/body/notification/alert: "hi updated" -> "new text"' in text
     assert "forces replacement: zone_type 1 -> 2" in text
-    assert "next runs: 2026-12-21 10:00:00 UTC" in text
+    assert "next      Mon 2026-12-21 10:00 (UTC)" in text  # the card's next fires
     assert "parked by an interrupted apply on 2026-11-21 00:00 UTC; not in the repo" in text
     assert "= noop" not in text  # unchanged schedules only count in the summary
     assert (
@@ -85,16 +85,20 @@ def test_markdown_has_marker_table_warning_and_details() -> None:
     assert md.splitlines()[0] == "<!-- reconciler-plan target=test -->"
     assert "| 1 | 1 | 1 | 1 | 1 | 1 | 1 |" in md
     assert "> [!WARNING]" in md
-    assert "**deletes 1**" in md
-    assert "**replaces 1**" in md
+    assert "**deletes 1 schedule**" in md
+    assert "**replaces 1 schedule**" in md
     assert "> [!CAUTION]" in md
     assert (
-        "> Apply refuses until resolved: 1 name(s) shared by several remote schedules (dup): "
-        "resolve them by hand or pass --resolve-duplicates keep-oldest." in md
+        "> Apply refuses until resolved: 1 name shared by several remote schedules (dup): "
+        "resolve it by hand or pass --resolve-duplicates keep-oldest." in md
     )
     assert "> An interrupted apply left parked copies: this plan completes 1" in md
-    assert md.count("<details><summary><code>") == 8  # every change but the noop
-    assert md.count("</details>") == 9  # and the review calendar
+    # Every change but the noop; the five that make or stop a push (create, complete, update,
+    # replace, delete) unfolded, each with its YAML folded inside.
+    assert md.count("<details><summary><code>") == 3
+    assert md.count("<details open><summary><code>") == 5
+    assert md.count("<details><summary>The schedule as YAML") == 5
+    assert md.count("</details>") == 14  # and the review calendar
     assert plan.checksum in md
 
 
@@ -111,10 +115,10 @@ def test_markdown_stays_under_the_limit_at_1000_changes_and_never_cuts_a_change(
     plan = plan_of([desired(f"s{i:04d}", push=long_push) for i in range(1000)], [])
     md = render_markdown(plan)
     assert len(md) < MARKDOWN_LIMIT
-    shown = md.count("<details><summary>")
+    shown = md.count("<details><summary><code>+ create")  # folded: more than UNFOLDED
     assert 0 < shown < 1000
-    assert md.count("</details>") == shown
-    assert f"… {1000 - shown} more change(s) not shown" in md
+    assert md.count("<details") == md.count("</details>") == 2 * shown  # each with its YAML
+    assert f"… {1000 - shown} more changes not shown" in md
     assert md.rstrip().endswith(f"Checksum: `{plan.checksum}`")
 
 

@@ -10,8 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.cli.common import State, force_option, now, resolve_option, target_error, worst
+from reconciler.cli.common import (
+    State,
+    force_option,
+    global_options,
+    now,
+    resolve_option,
+    target_error,
+    worst,
+)
 from reconciler.config.targets import Target
+from reconciler.core.words import plural
 from reconciler.errors import ConfigError, PlanRefused, StalePlan
 from reconciler.views.plan import FORMATS
 
@@ -32,7 +41,7 @@ def _ask(question: str) -> bool:
 async def _ask_once(waiting: Sequence[tuple[Plan, int]]) -> bool:
     counts = ", ".join(f"{plan.target}: {count}" for plan, count in waiting)
     total = sum(count for _, count in waiting)
-    return _ask(f"Apply these {total} change(s) to {len(waiting)} target(s) ({counts})?")
+    return _ask(f"Apply {plural(total, 'change')} to {plural(len(waiting), 'target')} ({counts})?")
 
 
 class _Hooks:
@@ -50,7 +59,7 @@ class _Hooks:
             return True
         if self.seat is not None:
             return await self.seat.confirm(plan, count)
-        return _ask(f"Apply these {count} change(s)?")
+        return _ask(f"Apply {'this change' if count == 1 else f'these {count} changes'}?")
 
     def applying(self, count: int) -> None:
         if sys.stdout.isatty() and not self.prefix:
@@ -127,6 +136,7 @@ def _read_saved_plan(path: Path) -> dict[str, Any]:
     return saved
 
 
+@global_options
 @click.command()
 @click.argument(
     "planfile", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.common import State, now
+from reconciler.cli.common import State, global_options, now
 from reconciler.views.calendar import FORMATS
 
 __all__ = ["calendar"]
 
 
+@global_options
 @click.command()
 @click.option(
     "--days",

@@ -10,7 +10,6 @@ target's result is printed under its name and the exit code is the worst one.
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any
 import click
 
 from reconciler._version import __version__
-from reconciler.cli.common import State
+from reconciler.cli.common import State, group_options, log_calls
+from reconciler.core.diagnostics import labelled
 from reconciler.errors import ReconcilerError
 
 __all__ = ["COMMANDS", "main"]
@@ -59,7 +59,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ReconcilerError as err:
-            click.echo(f"error: {err}", err=True)
+            click.echo(labelled("error", str(err)), err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -73,7 +73,7 @@ class _Group(click.Group):
             raise
         except Exception as err:
             # A bug of ours, not bad input: still one line, unless -v asks for more.
-            if ctx.params.get("verbose"):
+            if ctx.params.get("verbose") or getattr(ctx.obj, "verbose", 0):
                 raise
             click.echo(
                 f"internal error: {type(err).__name__}: {err} (rerun with -v for details, "
@@ -83,37 +83,8 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
-def _log_calls(verbose: int) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose > 1 else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("reconciler").setLevel(logging.DEBUG)
-    # Our client logs each call once; httpx's own lines only with -vv.
-    for noisy in ("httpx", "httpcore", "uvicorn"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
-
-
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (default: ./reconciler.yaml if present, else the defaults).",
-)
-@click.option(
-    "--target",
-    "target_names",
-    multiple=True,
-    help="Target in the config (default: default_target); repeat it for several.",
-)
-@click.option("--all-targets", is_flag=True, help="Every target of the config.")
-@click.option(
-    "--chdir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Work in this directory, as if started there.",
-)
-@click.option("-v", "--verbose", count=True, help="Log API calls (method, path, status, timing).")
+@group_options
 @click.version_option(__version__, prog_name="reconciler")
 @click.pass_context
 def main(
@@ -126,10 +97,13 @@ def main(
 ) -> None:
     """Declarative GitOps for EngageLab scheduled pushes.
 
+    The global options may also follow the command (`reconciler plan --target
+    prod -v`), for every command but init, ci and emulator.
+
     Example: reconciler --target prod plan
     """
     if chdir is not None:
         os.chdir(chdir)
     if verbose:
-        _log_calls(verbose)
-    ctx.obj = State(config_path, target_names, all_targets, verbose)
+        log_calls(verbose)
+    ctx.obj = State(config_path, target_names, all_targets, verbose, chdir)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli.common import State, now, target_error, worst
+from reconciler.cli.common import State, global_options, now, target_error, worst
 from reconciler.errors import ConfigError
 from reconciler.health.window import parse_duration
 from reconciler.views.health import FORMATS
@@ -56,6 +56,7 @@ def _all_json(results: Sequence[TargetResult[Health]]) -> str:
     return json.dumps(found, indent=2, ensure_ascii=False)
 
 
+@global_options
 @click.command()
 @click.option(
     "--since",

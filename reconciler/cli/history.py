@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import click
 
-from reconciler.cli.common import State, now
+from reconciler.cli.common import State, global_options, now
 from reconciler.config.targets import Target
 from reconciler.remote.protocol import Run
 from reconciler.views.history import FORMATS, History
@@ -22,6 +22,7 @@ async def _history(target: Target, ref: str) -> tuple[str, str, Sequence[Run]]:
         return await runs_of(remote, ref)
 
 
+@global_options
 @click.command()
 @click.argument("name")
 @click.option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -33,7 +34,10 @@ def init(directory: Path, action: str | None) -> None:
     written = scaffold.write(directory, scaffold.files(now(), action))
     for path in written:
         click.echo(f"wrote {path}")
+    # The next steps run in the new repository: say how to get there, unless already there.
+    there = directory.resolve() == Path.cwd().resolve()
+    steps = "reconciler plan" if there else f"cd {shlex.quote(str(directory))} && reconciler plan"
     click.echo(
-        f"Scaffolded {len(written)} files in {directory}. Next: `reconciler plan`, then read "
+        f"Scaffolded {len(written)} files in {directory}. Next: `{steps}`, then read "
         "README.md (environments, secrets, branch protection)."
     )

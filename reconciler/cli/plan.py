@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.cli.common import State, force_option, now, resolve_option, target_error, worst
+from reconciler.cli.common import (
+    State,
+    force_option,
+    global_options,
+    now,
+    resolve_option,
+    target_error,
+    worst,
+)
 from reconciler.errors import ConfigError, PlanRefused
 from reconciler.views.plan import FORMATS
 
@@ -53,6 +61,7 @@ def _plans_json(results: Sequence[TargetResult[Plan]]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
+@global_options
 @click.command()
 @click.option(
     "--out",

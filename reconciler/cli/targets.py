@@ -6,11 +6,12 @@ import json
 
 import click
 
-from reconciler.cli.common import State
+from reconciler.cli.common import State, global_options
 
 __all__ = ["targets"]
 
 
+@global_options
 @click.command()
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True

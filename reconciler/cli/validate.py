@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import click
 
-from reconciler.cli.common import State, now
+from reconciler.cli.common import State, global_options, now
 from reconciler.config.targets import Target
 from reconciler.desired.read import Desired, desired_reader, load_desired
 from reconciler.errors import ReconcilerError
@@ -32,6 +32,7 @@ def _echo(name: str, result: Validation, fmt: str, several: bool) -> None:
         click.echo(FORMATS.render(result, fmt), nl=False)
 
 
+@global_options
 @click.command()
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS.names), default="text", show_default=True

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Diagnostic", "Severity", "close_match", "one_line", "shown", "unknown_key"]
+__all__ = [
+    "Diagnostic",
+    "Severity",
+    "close_match",
+    "label_of",
+    "labelled",
+    "one_line",
+    "shown",
+    "unknown_key",
+]
 
 Severity = Literal["error", "warning"]
+# A diagnostic's own label, after its place: `FILE[:LINE:COL]: error: ` (on the first line).
+_LABEL = re.compile(r"[^\n]*?: (error|warning): ")
 
 
 @dataclass(frozen=True, order=True)
@@ -38,6 +50,17 @@ class Diagnostic:
             "message": self.message,
             "schedule": self.schedule,
         }
+
+
+def label_of(text: str) -> re.Match[str] | None:
+    """Where `text` names its own severity, as a diagnostic does after its place."""
+    return _LABEL.match(text)
+
+
+def labelled(severity: Severity, text: str) -> str:
+    """`text` as a line of output that says its severity once: `warning: TEXT`, or `text`
+    as it is when it is a diagnostic (`FILE:LINE:COL: warning: …`), which says it already."""
+    return text if label_of(text) else f"{severity}: {text}"
 
 
 def shown(text: str) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 from reconciler.config.targets import Target
 from reconciler.core.diagnostics import Diagnostic
 from reconciler.core.model import Schedule
+from reconciler.core.words import plural
 from reconciler.desired.validate import ValidationResult, validate
 from reconciler.documents.load import Document, LoadResult, load_schedules
 from reconciler.errors import SourceError
@@ -112,7 +113,8 @@ def read_desired(target: Target, now: datetime) -> Desired:
     if errors:
         shown = "\n".join(errors)
         raise SourceError(
-            f"{len(errors)} error(s) in the schedule files; run `reconciler validate`:\n{shown}"
+            f"{plural(len(errors), 'error')} in the schedule files; run `reconciler validate`:\n"
+            + shown
         )
     return desired
 

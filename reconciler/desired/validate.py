@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from reconciler.config.targets import Target
 from reconciler.core import parked, pointer
 from reconciler.core.diagnostics import Diagnostic, close_match, unknown_key
 from reconciler.core.model import WEEKDAYS, Periodical, Schedule, Source, schedule_from_json
 from reconciler.core.timing import ONE_YEAR, expiry_zone, first_run, parse_datetime, parse_time
 from reconciler.desired.names import duplicate_names, lookalikes, name_problem
+from reconciler.documents.dump import Dumper
 from reconciler.documents.load import Document
 from reconciler.documents.schema import checker as schema_checker
 
@@ -65,6 +68,14 @@ def _type_name(value: Any) -> str:
         list: "a list",
         dict: "a mapping",
     }.get(type(value), type(value).__name__)
+
+
+def _as_list(key: str | int, value: str | int | float) -> str:
+    """`point: [FRI]`: the scalar `value` of `key` as the one-item list it should be."""
+    if isinstance(value, int | float) and key == "point":
+        value = f"{int(value):02d}"  # a month date, which is a quoted string
+    written = yaml.dump([value], Dumper=Dumper, allow_unicode=True, width=1_000_000).strip()
+    return f"{key}: {written}"
 
 
 class _Checker:
@@ -149,6 +160,8 @@ class _Checker:
                 message += f" (YAML 1.1 {instance!r} is not a boolean here: write true or false)"
             elif path[-2:-1] == ["point"] and isinstance(instance, int | float):
                 message += f' (write month dates as quoted strings, e.g. "{int(instance):02d}")'
+            elif "array" in wanted and path and isinstance(instance, str | int | float):
+                message += f" (a list, even of one: write {_as_list(path[-1], instance)})"
             self.add(pointer.join(path), message)
             return
         if kind == "enum" and path and path[-1] == "zone_type":

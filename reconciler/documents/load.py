@@ -19,6 +19,7 @@ would take it for a workflow command.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
 import stat
 from dataclasses import dataclass
@@ -32,7 +33,15 @@ from reconciler.core.pointer import parent
 from reconciler.documents.compose import ComposeError, Position, compose_documents
 from reconciler.limits import MAX_FILE_BYTES
 
-__all__ = ["Document", "LoadResult", "Position", "load_schedules", "parse_documents", "read_text"]
+__all__ = [
+    "Document",
+    "LoadResult",
+    "Position",
+    "glob_matches",
+    "load_schedules",
+    "parse_documents",
+    "read_text",
+]
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
     except ComposeError as err:
         return [], [Diagnostic(file, err.line, err.column, "error", str(err))]
     except yaml.MarkedYAMLError as err:
-        return [], [_syntax_error(err, file)]
+        return [], [_syntax_error(err, file, text)]
     except yaml.reader.ReaderError as err:
         # A character YAML does not allow (a control character): say where, on one line.
         before = text[: err.position]
@@ -84,7 +93,20 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
     return documents, []
 
 
-def _syntax_error(err: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+def _tab_hint(text: str, line: int, column: int) -> str:
+    """What to do when a tab is what YAML stumbled on: it indents with spaces only."""
+    if line < 1:
+        return ""
+    written = text.splitlines()[line - 1 : line] or [""]
+    indent = written[0][: len(written[0]) - len(written[0].lstrip(" \t"))]
+    if "\t" in indent or written[0][column - 1 : column] == "\t":
+        return (
+            "; a tab indents this line: YAML indents with spaces only, replace the tab with spaces"
+        )
+    return ""
+
+
+def _syntax_error(err: yaml.MarkedYAMLError, file: str, text: str) -> Diagnostic:
     mark = err.problem_mark or err.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     problem = err.problem or err.context or "invalid YAML"
@@ -94,7 +116,7 @@ def _syntax_error(err: yaml.MarkedYAMLError, file: str) -> Diagnostic:
         start = err.context_mark
         context += f" that starts at {start.line + 1}:{start.column + 1}"
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-    return Diagnostic(file, line, column, "error", message)
+    return Diagnostic(file, line, column, "error", message + _tab_hint(text, line, column))
 
 
 def read_text(
@@ -181,6 +203,25 @@ def default_dir(pattern: str) -> str:
             break
         parts.append(part)
     return os.path.join(*parts) if parts else "."
+
+
+def glob_matches(relative: str, pattern: str) -> bool:
+    """Whether the file `relative` (to the repository, with `/`) is among the matches of the
+    relative glob `pattern`, by `load_schedules`' rules: `**` is any number of directories,
+    `*`, `?` and `[…]` match within one name."""
+    return _parts_match(relative.split("/"), pattern.split("/"))
+
+
+def _parts_match(parts: list[str], patterns: list[str]) -> bool:
+    if not patterns:
+        return not parts
+    if patterns[0] == "**":
+        return any(_parts_match(parts[i:], patterns[1:]) for i in range(len(parts) + 1))
+    return (
+        bool(parts)
+        and fnmatch.fnmatchcase(parts[0], patterns[0])
+        and _parts_match(parts[1:], patterns[1:])
+    )
 
 
 def load_schedules(root: Path, pattern: str, *, max_file_bytes: int = MAX_FILE_BYTES) -> LoadResult:

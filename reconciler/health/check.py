@@ -33,6 +33,7 @@ from reconciler.config.targets import Target
 from reconciler.core import parked
 from reconciler.core.model import Intelligent, Schedule, Trigger, trigger_from_json
 from reconciler.core.timing import is_expired
+from reconciler.core.words import plural
 from reconciler.desired.history import Declared, TriggerHistory, trigger_history
 from reconciler.desired.read import Desired, read_desired
 from reconciler.health.expected import Segment, expected_fires
@@ -226,7 +227,8 @@ def _assess(
 def _how_known(history: TriggerHistory) -> str:
     if not history.available:
         return f"today's triggers ({history.reason})"
-    return f"the repository's history ({history.commits} commit(s) changing schedule files)"
+    changing = plural(history.commits, "commit")
+    return f"the repository's history ({changing} changing schedule files)"
 
 
 def _unparked(

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from reconciler.config.effective import SettingChange, Settings
 from reconciler.core import parked
 from reconciler.core.model import JSON
+from reconciler.core.words import plural
 from reconciler.errors import PlanRefused
 
 __all__ = [
@@ -242,13 +243,15 @@ class Plan:
         reasons = []
         if shared:
             reasons.append(
-                f"{len(shared)} name(s) shared by several remote schedules ({', '.join(shared)}): "
-                "resolve them by hand or pass --resolve-duplicates keep-oldest"
+                f"{plural(len(shared), 'name')} shared by several remote schedules "
+                f"({', '.join(shared)}): resolve {'it' if len(shared) == 1 else 'them'} by hand "
+                "or pass --resolve-duplicates keep-oldest"
             )
         if unreadable:
             reasons.append(
-                f"{len(unreadable)} managed remote schedule(s) cannot be read "
-                f"({', '.join(unreadable)}): fix or delete them by hand (see the plan)"
+                f"{plural(len(unreadable), 'managed remote schedule')} cannot be read "
+                f"({', '.join(unreadable)}): fix or delete "
+                f"{'it' if len(unreadable) == 1 else 'them'} by hand (see the plan)"
             )
         return reasons
 

@@ -25,6 +25,7 @@ from reconciler.config.targets import Target
 from reconciler.core import parked
 from reconciler.core.model import JSON, Schedule
 from reconciler.core.timing import format_runs, is_expired
+from reconciler.core.words import plural
 from reconciler.plan.changes import Change
 from reconciler.plan.diff import replacement_reason
 
@@ -145,7 +146,7 @@ def _warn_stale(
         return ()
     shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
     return (
-        f"{len(stale)} parked copy(ies) waited longer than "
-        f"{parked.STALE_AFTER.days} day: {shown}: an apply was interrupted and "
-        "not run again; apply completes or withdraws them",
+        f"{plural(len(stale), 'parked copy', 'parked copies')} waited longer than "
+        f"{plural(parked.STALE_AFTER.days, 'day')}: {shown}: an apply was interrupted and "
+        f"not run again; apply completes or withdraws {'it' if len(stale) == 1 else 'them'}",
     )

@@ -22,6 +22,7 @@ from reconciler.core.audience import Audience, Overlap, audience_of, members
 from reconciler.core.diagnostics import Severity
 from reconciler.core.fires import Landing, walls_around, zone_type_of
 from reconciler.core.model import WEEKDAYS, Intelligent, Schedule
+from reconciler.core.words import plural
 from reconciler.policy.violation import Violation, time_pointer
 
 __all__ = [
@@ -143,7 +144,7 @@ def violations(
         schedule = engine.schedules[index]
         message = finding.describe()
         if len(finding.walls) > 1:
-            message += f" ({len(finding.walls) - 1} more offending fire(s))"
+            message += f" ({plural(len(finding.walls) - 1, 'more offending fire')})"
         if schedule.trigger.zone_type is None and not isinstance(schedule.trigger, Intelligent):
             message += f"; no zone_type: read as 1, the site zone {site_name}"
         out.append(

@@ -9,7 +9,10 @@ named in a warning and never written.
 All or nothing. Every reason not to write is found before the first file is
 written, and reported together (exit 1): a name the repository's rules would
 reject (the API may hold names with spaces or unassigned code points), a
-schedule we cannot read. A name too long for a file name (255 bytes on every
+schedule we cannot read, a name a file of the repository already declares
+(a second file of it would fail validation; both places are named), and a
+directory outside the repository (`import_folder`, checked before the app is
+even read). A name too long for a file name (255 bytes on every
 common file system, ".yaml" included) gets a shortened file name with a stable
 hash suffix, and so does one that would collide with another's file name on a
 case-insensitive file system. The files are written to temporary files first
@@ -23,7 +26,8 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,50 +37,27 @@ import yaml
 from reconciler.core import parked
 from reconciler.core.diagnostics import one_line
 from reconciler.core.model import Schedule, schedule_from_json
+from reconciler.core.words import plural
 from reconciler.desired.names import name_problem
-from reconciler.documents.compose import plain_is_string
+from reconciler.documents.dump import Dumper
+from reconciler.documents.load import glob_matches, load_schedules
 from reconciler.errors import ReconcilerError
 
 __all__ = [
     "MAX_FILE_NAME",
     "SCHEMA_FILE",
+    "Declared",
     "Dumper",
+    "declared_names",
     "file_name",
+    "import_folder",
     "plan_files",
     "render_file",
     "write_files",
 ]
 
 SCHEMA_FILE = Path("schemas") / "schedule.schema.json"
-_QUOTED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|\d+")
 _UNSAFE = re.compile(r"[^\w\u3400-\u9fff-]+")
-
-
-class Dumper(yaml.SafeDumper):
-    """Writes YAML that our loader reads back as written: block style; times, dates, digit
-    strings, and any string our YAML 1.2 core loader would read as another type (PyYAML's
-    own YAML 1.1 rules leave `0E0` plain, which 1.2 reads as a number) double-quoted."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Double quotes escape what other styles would write raw and a reader would fold: line
-    # breaks (\n, U+0085, U+2028) and other characters that are not printable.
-    quoted = (
-        _QUOTED.fullmatch(value)
-        or not plain_is_string(value)
-        or not all(c.isprintable() and c not in "\x85\u2028\u2029" for c in value)
-    )
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if quoted else None)
-
-
-def _list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
-    # `point: [MON, THU]` reads better than a block list; nested structures stay block.
-    flat = all(not isinstance(v, dict | list) for v in value)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flat)
-
-
-Dumper.add_representer(str, _str)
-Dumper.add_representer(list, _list)
 
 
 #: Bytes of a file name: 255 on ext4, APFS, NTFS (in UTF-16 units there, fewer bytes).
@@ -116,6 +97,73 @@ def _refusals(remote: Any) -> list[str]:
     return []
 
 
+def import_folder(root: Path, directory: Path) -> Path:
+    """Where import writes: `directory` under the repository `root`, or ReconcilerError
+    when it lies outside it (through `..`, an absolute path or a symlink)."""
+    folder = root / directory
+    inside = root.resolve()
+    if not folder.resolve().is_relative_to(inside):
+        raise ReconcilerError(
+            f"{directory} is outside the repository ({inside}): import writes schedule files "
+            "into the repository only; nothing was written"
+        )
+    return folder
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Where a file of the repository declares a schedule's name."""
+
+    file: str  # relative to the repository, as the diagnostics name it
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def declared_names(root: Path, pattern: str, max_file_bytes: int) -> dict[str, list[Declared]]:
+    """Every name the repository's schedule files (the `schedules:` glob) declare, and where;
+    a file that cannot be read or parsed declares nothing here (validate says why)."""
+    found: dict[str, list[Declared]] = {}
+    for doc in load_schedules(root, pattern, max_file_bytes=max_file_bytes).documents:
+        name = doc.data.get("name") if isinstance(doc.data, dict) else None
+        if isinstance(name, str):
+            line, column = doc.position("/name")
+            found.setdefault(name, []).append(Declared(doc.file, line, column))
+    return found
+
+
+def _already_declared(
+    name: str, path: Path, root: Path, declared: Mapping[str, Sequence[Declared]]
+) -> list[str]:
+    """Why writing schedule `name` to `path` would declare it twice (empty if it would not):
+    a file other than `path` declares it. `path` itself is the file --overwrite replaces."""
+    written = path.relative_to(root).as_posix()
+    elsewhere = [d for d in declared.get(name, ()) if d.file != written]
+    if not elsewhere:
+        return []
+    places = ", ".join(str(d) for d in elsewhere)
+    return [
+        f"{name} is already declared in {places}; importing it would declare it again in {written}"
+    ]
+
+
+def _unread(files: Sequence[Path], root: Path, pattern: str) -> list[str]:
+    """A warning when files import writes lie outside the `schedules:` glob: nothing reads them."""
+    outside = [p.relative_to(root).as_posix() for p in files]
+    outside = [p for p in outside if not glob_matches(p, pattern)]
+    if not outside:
+        return []
+    one = len(outside) == 1
+    shown = outside[0] + ("" if one else ", …")
+    return [
+        f"{plural(len(outside), 'file')} ({shown}) {'lies' if one else 'lie'} outside the "
+        f"schedules glob {pattern!r}: validate, plan and apply will not read "
+        f"{'it' if one else 'them'} until the glob matches {'it' if one else 'them'}"
+    ]
+
+
 def render_file(schedule: Schedule, modeline: str) -> str:
     """One schedule as a YAML document, modeline first."""
     text = yaml.dump(schedule.body(), Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
@@ -123,12 +171,21 @@ def render_file(schedule: Schedule, modeline: str) -> str:
 
 
 def plan_files(
-    remote: Sequence[Any], directory: Path, root: Path, manage_prefix: str
+    remote: Sequence[Any],
+    directory: Path,
+    root: Path,
+    manage_prefix: str,
+    *,
+    schedules: str | None = None,
+    declared: Mapping[str, Sequence[Declared]] | None = None,
 ) -> tuple[dict[Path, str], list[str]]:
     """The files to write (path -> text) and warnings, for the managed remote schedules.
 
     Raises ReconcilerError naming every schedule that cannot be imported: then
-    nothing is written.
+    nothing is written. With the `schedules:` glob and the names the repository
+    already `declared` (`declared_names`), a schedule whose file the glob would
+    read beside another declaring its name is refused too; files outside the
+    glob are written with a warning that nothing reads them.
     """
     schema = os.path.relpath(root / SCHEMA_FILE, directory)
     files: dict[Path, str] = {}
@@ -162,11 +219,16 @@ def plan_files(
             chosen = f"{chosen.removesuffix(_SUFFIX)[:200]}_{_stable_hash(r.name)}{_SUFFIX}"
         taken.add(chosen.casefold())
         names[r.name] = r.schedule_id
-        files[directory / chosen] = render_file(schedule_from_json(r.body()), schema)
+        path = directory / chosen
+        if declared and schedules and glob_matches(path.relative_to(root).as_posix(), schedules):
+            refused += _already_declared(r.name, path, root, declared)
+        files[path] = render_file(schedule_from_json(r.body()), schema)
+    if schedules:
+        warnings += _unread(sorted(files), root, schedules)
     if refused:
         shown = "; ".join(refused)
         raise ReconcilerError(
-            f"cannot import {len(refused)} schedule(s), so nothing was written: {shown}"
+            f"cannot import {plural(len(refused), 'schedule')}, so nothing was written: {shown}"
         )
     return files, warnings
 

@@ -18,11 +18,13 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from reconciler.core.timing import zone
+from reconciler.core.words import plural
 from reconciler.health.match import Judged, Seen
 from reconciler.health.report import Health, ScheduleHealth
 from reconciler.views.formats import Formats
 from reconciler.views.markdown import code
 from reconciler.views.markdown import text as inline
+from reconciler.views.width import pad
 
 __all__ = [
     "FORMATS",
@@ -38,6 +40,8 @@ __all__ = [
 #: Classes a line is printed for (ok and quiet are counted in the summary only).
 SHOWN = ("failed", "missed", "unexpected", "unchecked")
 _LISTED = 3
+#: The state column of the text, in terminal cells (views/width.py: aligned by display width).
+_STATE_CELLS = 10
 
 
 def _zone(health: Health) -> tzinfo:
@@ -70,15 +74,16 @@ def problem(schedule: ScheduleHealth, health: Health) -> str:
     if failures:
         codes = ", ".join(f"{code} ({meaning}) on {n}" for code, meaning, n in failures)
         last = schedule.of_state("failed")[-1]
-        parts.append(f"failed {codes} of {judged} fire(s), last {_wall(last, health)}")
+        parts.append(f"failed {codes} of {plural(judged, 'fire')}, last {_wall(last, health)}")
     missed = schedule.of_state("missed")
     if missed:
         walls = _some([_wall(j, health) for j in missed])
-        parts.append(f"missed {len(missed)} of {judged} fire(s): {walls}")
+        parts.append(f"missed {len(missed)} of {plural(judged, 'fire')}: {walls}")
     if schedule.unexpected:
         times = _some([_run_time(r, health) for r in schedule.unexpected])
         parts.append(
-            f"{len(schedule.unexpected)} unexpected run(s), at times no fire explains: {times} "
+            f"{plural(len(schedule.unexpected), 'unexpected run')}, at times no fire explains: "
+            f"{times} "
             f"(fires read in {schedule.zone})"
         )
     if schedule.state == "unchecked":
@@ -88,9 +93,9 @@ def problem(schedule: ScheduleHealth, health: Health) -> str:
 
 
 def summary_line(health: Health) -> str:
-    """`3 schedule(s): 1 failed, 2 ok` (the classes that occur, worst first)."""
+    """`3 schedules: 1 failed, 2 ok` (the classes that occur, worst first)."""
     counts = [f"{n} {state}" for state, n in health.counts().items() if n]
-    return f"{len(health.schedules)} schedule(s): " + (", ".join(counts) or "none managed")
+    return f"{plural(len(health.schedules), 'schedule')}: " + (", ".join(counts) or "none managed")
 
 
 def _window(health: Health) -> str:
@@ -107,7 +112,8 @@ def render_text(health: Health) -> str:
     lines += [f"note: {note}" for note in health.notes]
     for schedule in health.schedules:
         if schedule.state in SHOWN:
-            lines.append(f"  {schedule.state:<10}  {schedule.name}: {problem(schedule, health)}")
+            state = pad(schedule.state, _STATE_CELLS)
+            lines.append(f"  {state}  {schedule.name}: {problem(schedule, health)}")
     lines.append(summary_line(health))
     return "\n".join(lines) + "\n"
 

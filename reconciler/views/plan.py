@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC
 from typing import Any
 
 import click
 
 from reconciler.config.effective import SettingChange
-from reconciler.plan.changes import ABSENT, Change, FieldChange, Plan
+from reconciler.core.diagnostics import Severity, label_of, labelled
+from reconciler.core.words import plural
+from reconciler.plan.changes import ABSENT, Change, Clock, FieldChange, Plan
+from reconciler.views.card import Card, card_of, markdown_lines, schedule_as_yaml, text_lines
 from reconciler.views.formats import Formats
 from reconciler.views.markdown import code, comment, fence, html
 from reconciler.views.markdown import text as inline
@@ -24,6 +29,7 @@ from reconciler.views.review import review_section
 __all__ = [
     "FORMATS",
     "MARKDOWN_LIMIT",
+    "UNFOLDED",
     "render_json",
     "render_markdown",
     "render_text",
@@ -33,6 +39,9 @@ __all__ = [
 MARKDOWN_LIMIT = 65_000
 #: What a withheld change (Plan.withhold) says in place of its bodies.
 WITHHELD = "not managed with the default branch's settings: its content is not shown"
+#: A plan of at most this many changes shows each card unfolded; a longer one folds them,
+#: so that its list of changes stays one line each until a reviewer opens one.
+UNFOLDED = 10
 _SYMBOL = {
     "create": "+",
     "update": "~",
@@ -79,6 +88,16 @@ def _diff_line(d: FieldChange) -> str:
     return f"{d.path}: {_value(d.before)} -> {_value(d.after)}"
 
 
+def _labelled(severity: Severity, text: str, colour: str | None) -> str:
+    """`warning: TEXT` (or a diagnostic as it is), its label coloured when asked."""
+    line = labelled(severity, text)
+    found = label_of(line)
+    start, end = (found.start(1), found.end(1) + 1) if found else (0, len(severity) + 1)
+    if colour is None:
+        return line
+    return line[:start] + click.style(line[start:end], fg=colour) + line[end:]
+
+
 def summary_line(plan: Plan) -> str:
     s = plan.summary
     parts = [f"{s[a]} {_LABEL[a]}" for a in ("create", "update", "replace", "delete")]
@@ -94,8 +113,8 @@ def _headline(change: Change) -> str:
 
 
 def _body_lines(change: Change, *, as_diff: bool = False) -> Iterator[str]:
-    """The lines under a change's headline; `as_diff` marks them for a ```diff block
-    (what goes "- ", what comes "+ ", context "  ")."""
+    """The lines under the headline of a change without a card (withdraw, skip, conflict,
+    noop); `as_diff` marks them for a ```diff block (what goes "- ", context "  ")."""
     context = "  " if as_diff else ""
     if change.reason:
         yield context + change.reason
@@ -103,13 +122,6 @@ def _body_lines(change: Change, *, as_diff: bool = False) -> Iterator[str]:
         yield context + WITHHELD
     if change.source and change.action not in ("noop", "skip"):
         yield f"{context}from {change.source}"
-    shown = {"create": change.after, "complete": change.after, "delete": change.before}.get(
-        change.action
-    )
-    if shown is not None:
-        sign = ("- " if change.action == "delete" else "+ ") if as_diff else ""
-        yield f"{sign}trigger: {_value(shown.get('trigger'))}"
-        yield f"{sign}push: {_value(shown.get('push'))}"
     for d in change.diff:
         if not as_diff:
             yield _diff_line(d)
@@ -118,8 +130,46 @@ def _body_lines(change: Change, *, as_diff: bool = False) -> Iterator[str]:
             yield f"- {d.path}: {_value(d.before)}"
         if d.after is not ABSENT:
             yield f"+ {d.path}: {_value(d.after)}"
-    if change.next_runs:
-        yield context + "next runs: " + ", ".join(change.next_runs)
+
+
+#: The changes a card leads: they make a push (or stop one), so a reviewer reads who, what
+#: and when before the fields. Each shows the body after the change (before, for a delete).
+_CARDED = ("create", "complete", "update", "replace", "delete")
+
+
+def _shown_body(change: Change) -> dict[str, Any] | None:
+    """The schedule a change's card and YAML show: the one that stays, or the one deleted."""
+    if change.action not in _CARDED:
+        return None
+    return change.before if change.action == "delete" else change.after
+
+
+def _card(change: Change, body: dict[str, Any], clock: Clock | None) -> Card:
+    if clock is None:  # a plan without its clock: the next fires it was made with
+        card = card_of(body, "the site zone", UTC, None)
+        return replace(card, next_fires=change.next_runs, zone="")
+    return card_of(body, clock.site_timezone, clock.site_zone, clock.now)
+
+
+def _next_label(change: Change) -> str:
+    return "was next" if change.action == "delete" else "next"
+
+
+def _card_lines(change: Change, body: dict[str, Any], clock: Clock | None) -> Iterator[str]:
+    """A carded change in text: reason, file, the card, the field changes, the YAML."""
+    if change.reason:
+        yield change.reason
+    more = [("file", [change.source])] if change.source else []
+    more += [("changes", [_diff_line(d) for d in change.diff])] if change.diff else []
+    more.append(("yaml", schedule_as_yaml(body).splitlines()))
+    yield from text_lines(_card(change, body, clock), next_label=_next_label(change), more=more)
+
+
+def _change_lines(change: Change, clock: Clock | None) -> list[str]:
+    body = _shown_body(change)
+    if body is None:
+        return list(_body_lines(change))
+    return list(_card_lines(change, body, clock))
 
 
 def render_text(plan: Plan, *, colour: bool = False, show_unchanged: bool = False) -> str:
@@ -129,16 +179,16 @@ def render_text(plan: Plan, *, colour: bool = False, show_unchanged: bool = Fals
         if change.action == "noop" and not show_unchanged:
             continue
         head = _headline(change)
+        if len(lines) > 2:
+            lines.append("")  # a blank line between changes: a card and its YAML are long
         lines.append(
             "  " + (click.style(head, fg=_COLOUR[change.action], bold=True) if colour else head)
         )
-        lines.extend(f"      {line}" for line in _body_lines(change))
+        lines.extend(f"      {line}" for line in _change_lines(change, plan.clock))
     if len(lines) > 2:
         lines.append("")
     for warning in plan.warnings:
-        lines.append(
-            ("warning: " if not colour else click.style("warning: ", fg="yellow")) + warning
-        )
+        lines.append(_labelled("warning", warning, "yellow" if colour else None))
     for problem in plan.problems:
         lines.append(
             ("refused: " if not colour else click.style("refused: ", fg="red", bold=True)) + problem
@@ -151,23 +201,6 @@ def render_text(plan: Plan, *, colour: bool = False, show_unchanged: bool = Fals
 def render_json(plan: Plan) -> str:
     """The saved-plan format (docs/concepts/plan.md): keys in a fixed order, stable across runs."""
     return json.dumps(plan.data(), indent=2, ensure_ascii=False) + "\n"
-
-
-def _md_block(change: Change) -> str:
-    body = "\n".join(_body_lines(change, as_diff=True))
-    summary = f"<code>{_SYMBOL[change.action]} {change.action}</code> <b>{html(change.name)}</b>"
-    if change.reason and change.action in (
-        "replace",
-        "delete",
-        "complete",
-        "withdraw",
-        "skip",
-        "conflict",
-    ):
-        summary += f" — {html(change.reason)}"
-    if change.withheld:
-        return f"<details><summary>{summary} — {html(WITHHELD)}</summary>\n\n</details>\n"
-    return f"<details><summary>{summary}</summary>\n\n{fence(body, 'diff')}\n</details>\n"
 
 
 def _setting_value(value: Any) -> str:
@@ -200,6 +233,41 @@ def _configuration(plan: Plan) -> list[str]:
     return [*lines, ""]
 
 
+def _md_card(change: Change, body: dict[str, Any], clock: Clock | None) -> str:
+    """A carded change's body in markdown: the card, the field changes, the YAML folded."""
+    lines = []
+    if change.reason and change.action not in _REASON_IN_SUMMARY:
+        lines += [inline(change.reason), ""]
+    lines += markdown_lines(_card(change, body, clock), next_label=_next_label(change))
+    if change.source:
+        lines.append(f"- **File:** {code(change.source)}")
+    if change.diff:
+        diff = "\n".join(_body_lines(replace(change, reason="", source=None), as_diff=True))
+        lines += ["", fence(diff, "diff").rstrip("\n")]
+    yaml = fence(schedule_as_yaml(body), "yaml").rstrip("\n")
+    title = "The schedule as YAML" + (" (deleted)" if change.action == "delete" else "")
+    lines += ["", f"<details><summary>{title}</summary>", "", yaml, "", "</details>"]
+    return "\n".join(lines)
+
+
+_REASON_IN_SUMMARY = ("replace", "delete", "complete", "withdraw", "skip", "conflict")
+
+
+def _md_block(change: Change, clock: Clock | None = None, *, unfold: bool = False) -> str:
+    summary = f"<code>{_SYMBOL[change.action]} {change.action}</code> <b>{html(change.name)}</b>"
+    if change.reason and change.action in _REASON_IN_SUMMARY:
+        summary += f" — {html(change.reason)}"
+    if change.withheld:
+        return f"<details><summary>{summary} — {html(WITHHELD)}</summary>\n\n</details>\n"
+    shown = _shown_body(change)
+    if shown is None:
+        body = "\n".join(_body_lines(change, as_diff=True))
+        return f"<details><summary>{summary}</summary>\n\n{fence(body, 'diff')}\n</details>\n"
+    opening = "<details open>" if unfold else "<details>"
+    card = _md_card(change, shown, clock)
+    return f"{opening}<summary>{summary}</summary>\n\n{card}\n\n</details>\n"
+
+
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     """A pull-request comment: marker, summary table, warnings, the review calendar, one
     <details> per change.
@@ -222,7 +290,8 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     if destructive:
         head += [
             "> [!WARNING]",
-            f"> This plan **deletes {s['delete']}** and **replaces {s['replace']}** schedule(s). "
+            f"> This plan **deletes {plural(s['delete'], 'schedule')}** and "
+            f"**replaces {plural(s['replace'], 'schedule')}**. "
             "A replaced schedule is deleted and created again: its id and its run history change.",
             "",
         ]
@@ -230,7 +299,8 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
         head += [
             "> [!NOTE]",
             f"> An interrupted apply left parked copies: this plan completes {s['complete']} "
-            f"of its creates and withdraws {s['withdraw']} copy(ies) that never fired.",
+            f"of its creates and withdraws {plural(s['withdraw'], 'copy', 'copies')} that never "
+            "fired.",
             "",
         ]
     if s["conflict"]:
@@ -249,12 +319,13 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     blocks: list[str] = []
     used = len(text) + len(tail)
     note_room = 200
+    unfold = len(shown) <= UNFOLDED
     for index, change in enumerate(shown):
-        block = _md_block(change)
+        block = _md_block(change, plan.clock, unfold=unfold)
         if used + len(block) + note_room > limit:
             left = len(shown) - index
             blocks.append(
-                f"\n_… {left} more change(s) not shown to stay under GitHub's comment limit; "
+                f"\n_… {plural(left, 'more change')} not shown to stay under GitHub's comment limit; "
                 "run `reconciler plan` for the full plan._\n"
             )
             break

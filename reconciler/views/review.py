@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.core.fires import trigger_fires
 from reconciler.core.model import WEEKDAYS, trigger_from_json
+from reconciler.core.words import plural
 from reconciler.plan.changes import Change, Clock, Plan
 from reconciler.views.markdown import code, text
 
@@ -97,7 +98,8 @@ def review_section(plan: Plan, room: int) -> str:
     warnings = _policy_warnings(plan, {c.name for c in changed})
     flagged = {w.rsplit("(schedule ", 1)[1][:-1] for w in warnings}
     head = [
-        f"<details><summary>Calendar: when the {len(changed)} changed schedule(s) fire, "
+        f"<details><summary>Calendar: when the {plural(len(changed), 'changed schedule')} "
+        f"{'fires' if len(changed) == 1 else 'fire'}, "
         f"next {REVIEW_DAYS} days ({clock.site_timezone})</summary>",
         "",
         f"Times in {clock.site_timezone}; *italic*: device-local (zone_type 2), "
@@ -117,7 +119,8 @@ def review_section(plan: Plan, room: int) -> str:
         rows = _rows(change, clock, dates, change.name in flagged)
         size = sum(len(row) + 1 for row in rows)
         if used + size > room:
-            body += ["", f"_… {len(changed) - index} more changed schedule(s) not shown._"]
+            more = plural(len(changed) - index, "more changed schedule")
+            body += ["", f"_… {more} not shown._"]
             break
         body += rows
         used += size
@@ -125,7 +128,7 @@ def review_section(plan: Plan, room: int) -> str:
     for index, warning in enumerate(warnings):
         line = f"- {text(warning)}"
         if used + len(line) + 1 > room:
-            notes.append(f"- … {len(warnings) - index} more policy warning(s)")
+            notes.append(f"- … {plural(len(warnings) - index, 'more policy warning')}")
             break
         notes.append(line)
         used += len(line) + 1

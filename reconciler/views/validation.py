@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.core.words import plural
 from reconciler.desired.read import Desired
 from reconciler.views.formats import Formats
 
@@ -47,15 +48,16 @@ class Validation:
 
 
 def render_text(validation: Validation) -> str:
-    """Every diagnostic, then `N files, M valid schedules: E errors, W warnings`."""
+    """Every diagnostic, then `N files, M valid schedules: E errors, W warnings` (a count of
+    one in the singular: `1 file, 1 valid schedule: 0 errors, 1 warning`)."""
     if validation.desired is None:
         return ""
     lines = [str(diagnostic) for diagnostic in validation.desired.result.diagnostics]
     report = validation.report()
     errors, warnings = report["errors"], report["warnings"]
     lines.append(
-        f"{report['files']} files, {report['schedules']} valid schedules: "
-        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+        f"{plural(report['files'], 'file')}, {plural(report['schedules'], 'valid schedule')}: "
+        f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
     )
     return "\n".join(lines) + "\n"
 

@@ -109,6 +109,12 @@ def pull_request_plan_merge_apply(team_: Team) -> None:
     (first,) = [dict(c) for c in plan_comments(team_, pull)]
     assert first["user"]["login"] == BOT_LOGIN
     assert "1 to create, 1 to update" in first["body"], first["body"]
+    # The review reads as a card, then the field changes: who, what and when at once.
+    assert "<code>+ create</code> <b>digest</b>" in first["body"]
+    assert "- **Content:** all platforms: alert “Your digest”" in first["body"]
+    assert "- **When:** every Mon at 09:00 " in first["body"]  # the weekly update's card
+    assert '+ /push/body/notification/alert: "Weekly news"' in first["body"]
+    assert '"periodical": {' not in first["body"]  # no object on one line
 
     mark = len(team_.runs)
     team_.push_to(pull, {"schedules.d/digest.yaml": schedule("digest", alert="Your new digest")})
@@ -249,7 +255,7 @@ def test_e2e_drift_reports_a_failed_push(team_repo: Team) -> None:
     team_repo.now = "2026-11-22T06:17:00+00:00"
     console.emulate(now=team_repo.now)
     first = succeeded(team_repo.schedule(DRIFT_WORKFLOW))
-    assert "prod: health healthy: 1 schedule(s): 1 ok" in first.output("plan"), first.output("plan")
+    assert "prod: health healthy: 1 schedule: 1 ok" in first.output("plan"), first.output("plan")
     assert team_repo.github.issues_labelled("drift") == []
     # That day the audience's tag stops matching any device: the 09:00 push fails with 1011.
     console.emulate(faults=["run-error=daily:1011"])
@@ -271,7 +277,7 @@ def test_e2e_drift_reports_a_failed_push(team_repo: Team) -> None:
     assert "### Health of target `prod`" in body
     assert (
         "| `daily` | failed | 1 / 2 | failed 1011 (cannot find sending target: no device matched "
-        "the audience) on 1 of 2 fire(s), last 2026-11-22 09:00 UTC |"
+        "the audience) on 1 of 2 fires, last 2026-11-22 09:00 UTC |"
     ) in body
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -100,12 +101,14 @@ def start_cli(repo: Path, *args: str, stdin: int | None = None) -> subprocess.Po
 
 
 def assert_one_line_error(outcome: Outcome, *fragments: str) -> str:
-    """Exit 1, one `error: …` line on stderr holding every fragment, no traceback."""
+    """Exit 1, one error line on stderr holding every fragment, no traceback: `error: …`, or a
+    diagnostic that says it once (`reconciler.yaml:8:3: error: …`)."""
     assert outcome.code == 1, (outcome.code, outcome.stdout[-2000:], outcome.stderr[-2000:])
     assert "Traceback" not in outcome.stderr, outcome.stderr[-3000:]
     assert len(outcome.error_lines) == 1, outcome.stderr[-3000:]
     line = outcome.error_lines[0]
-    assert line.startswith("error: "), line
+    assert line.startswith("error: ") or re.match(r"\S+:\d+:\d+: error: ", line), line
+    assert not re.match(r"error: \S+:\d+:\d+: error: ", line), f"labelled twice: {line}"
     for fragment in fragments:
         assert fragment in line, line
     return line

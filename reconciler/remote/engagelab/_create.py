@@ -254,11 +254,13 @@ async def _look_up(
             # Our schedule exists; the others are someone else's, and the next plan
             # shows them as a conflict. Adopting makes nothing worse; refusing would
             # not undo them.
+            others = len(found) - 1
             log.warning(
-                "POST %s (%s): %d other schedule(s) of that name exist",
+                "POST %s (%s): %d other %s of that name %s",
                 CREATE_PATH,
                 name,
-                len(found) - 1,
+                others,
+                *(("schedule", "exists") if others == 1 else ("schedules", "exist")),
             )
         log.info(
             "POST %s (%s): the lost answer was a success; adopting %s",
@@ -274,7 +276,8 @@ async def _look_up(
         return None
     raise CreateAmbiguous(
         f"creating {name!r} failed ambiguously ({failure.explanation}) and now "
-        f"{len(found)} schedule(s) of that name exist, {len(equal)} with our payload; "
+        f"{len(found)} {'schedule of that name exists' if len(found) == 1 else 'schedules of that name exist'}, "
+        f"{len(equal)} with our payload; "
         "someone else is changing this app: re-plan before applying again",
         method="POST",
         path=CREATE_PATH,

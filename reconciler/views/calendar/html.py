@@ -17,8 +17,10 @@ from html import escape
 
 from reconciler.core.audience import describe
 from reconciler.core.fires import Fire
+from reconciler.core.words import plural
 from reconciler.policy.violation import Violation
-from reconciler.views.calendar.model import Calendar, clock_text
+from reconciler.views.calendar.model import Calendar, card_lines, clock_text
+from reconciler.views.card import Card
 
 __all__ = ["PALETTE", "render_html"]
 
@@ -79,7 +81,7 @@ def _colours(calendar: Calendar) -> dict[str, int]:
     return {label: index % len(PALETTE) for index, label in enumerate(labels)}
 
 
-def _tip(calendar: Calendar, fire: Fire, violations: list[Violation]) -> str:
+def _tip(calendar: Calendar, fire: Fire, card: Card, violations: list[Violation]) -> str:
     lines = [
         fire.schedule.name,
         f"{fire.wall:%a %Y-%m-%d} {clock_text(fire.wall)} {calendar.zone_label(fire)} "
@@ -88,14 +90,16 @@ def _tip(calendar: Calendar, fire: Fire, violations: list[Violation]) -> str:
     if fire.zone_type == 2:
         lines.append("at this time on each device's own clock")
     lines += [f"= {local}" for local in calendar.local_times(fire)]
-    lines.append(f"audience: {describe(fire.schedule.push.get('to'))}")
+    lines += card_lines(card)
     lines += [
         f"⚠ this push breaks {v.rule} ({v.level}); the first time: {v.message}" for v in violations
     ]
     return "\n".join(lines)
 
 
-def _chip(calendar: Calendar, fire: Fire, colour: int, violations: list[Violation]) -> str:
+def _chip(
+    calendar: Calendar, fire: Fire, card: Card, colour: int, violations: list[Violation]
+) -> str:
     classes = ["push", f"a{colour}"]
     if fire.zone_type == 2:
         classes.append("local")
@@ -105,14 +109,14 @@ def _chip(calendar: Calendar, fire: Fire, colour: int, violations: list[Violatio
         f'<li class="{" ".join(classes)}" tabindex="0" data-name="{escape(fire.schedule.name)}" '
         f'data-at="{escape(fire.at)}" data-zone-type="{fire.zone_type}">'
         f'<time>{clock_text(fire.wall)}</time><span class="name">{escape(fire.schedule.name)}</span>'
-        f'<span class="tip">{escape(_tip(calendar, fire, violations))}</span></li>'
+        f'<span class="tip">{escape(_tip(calendar, fire, card, violations))}</span></li>'
     )
 
 
 def _day(calendar: Calendar, day: date, chips: list[str], inside: bool) -> str:
     if not inside:
         return f'<td class="out"><div class="date">{day.day}</div></td>'
-    count = f'<span class="count">{len(chips)} push(es)</span>' if chips else ""
+    count = f'<span class="count">{plural(len(chips), "push", "pushes")}</span>' if chips else ""
     shown = "".join(chips[:SHOWN_PER_DAY])
     rest = chips[SHOWN_PER_DAY:]
     folded = (
@@ -158,7 +162,7 @@ def _months(calendar: Calendar, chips: dict[date, list[str]]) -> list[str]:
 def render_html(calendar: Calendar) -> str:
     """The page: heading, legend, one grid per month, then the findings."""
     colours = _colours(calendar)
-    marks = calendar.marks()
+    marks, cards = calendar.marks(), calendar.cards()
     chips: dict[date, list[str]] = {}
     audiences: Counter[str] = Counter()
     for fire in calendar.fires:
@@ -166,7 +170,7 @@ def render_html(calendar: Calendar) -> str:
         audiences[label] += 1
         violations = marks.get((fire.schedule.name, fire.wall), [])
         chips.setdefault(fire.wall.date(), []).append(
-            _chip(calendar, fire, colours[label], violations)
+            _chip(calendar, fire, cards[fire.schedule.name], colours[label], violations)
         )
     css = STYLE + "".join(
         f".a{index}{{background:{colour}}}" for index, colour in enumerate(PALETTE)
@@ -184,7 +188,8 @@ def render_html(calendar: Calendar) -> str:
     title = f"Push calendar: {calendar.target}"
     meta = (
         f"{calendar.start:%Y-%m-%d %H:%M} to {calendar.end:%Y-%m-%d %H:%M} "
-        f"({calendar.site_timezone}) · {len(calendar.fires)} push(es) · zone_type 1 times in "
+        f"({calendar.site_timezone}) · {plural(len(calendar.fires), 'push', 'pushes')} · "
+        f"zone_type 1 times in "
         f"{calendar.site_timezone}; <i>italic</i> times are device-local (zone_type 2) · "
         f"audience zones: {escape(', '.join(name for name, _ in calendar.zones))}"
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from reconciler.core.audience import describe
 from reconciler.core.fires import Fire
-from reconciler.views.calendar.model import Calendar, clock_text
+from reconciler.views.calendar.model import Calendar, card_lines, clock_text
+from reconciler.views.card import Card
 
 __all__ = ["EVENT_MINUTES", "render_ics"]
 
@@ -30,6 +30,7 @@ def render_ics(calendar: Calendar) -> str:
     ical.add("x-wr-calname", f"Pushes of {calendar.target}")
     utc = calendar.site_timezone in _UTC_NAMES
     stamp = calendar.now.astimezone(UTC)
+    cards = calendar.cards()
     length = timedelta(minutes=EVENT_MINUTES)
     for fire in calendar.fires:
         event = Event()
@@ -49,7 +50,7 @@ def render_ics(calendar: Calendar) -> str:
             )
         event.add("dtstart", begin)
         event.add("dtend", finish)
-        event.add("description", _ics_description(calendar, fire))
+        event.add("description", _ics_description(calendar, fire, cards[name]))
         ical.add_component(event)
     if not utc:
         # Only the transitions around the window: a VTIMEZONE for 1970..2038 is kilobytes.
@@ -59,7 +60,8 @@ def render_ics(calendar: Calendar) -> str:
     return text.decode("utf-8")
 
 
-def _ics_description(calendar: Calendar, fire: Fire) -> str:
+def _ics_description(calendar: Calendar, fire: Fire, card: Card) -> str:
+    """The event's text: the zone it fires by, the card (who, what, when), the local times."""
     source = fire.schedule.source
     lines = [
         f"zone_type {fire.zone_type}: "
@@ -68,7 +70,7 @@ def _ics_description(calendar: Calendar, fire: Fire) -> str:
             if fire.zone_type == 2
             else f"{clock_text(fire.wall)} {calendar.site_timezone}"
         ),
-        f"audience: {describe(fire.schedule.push.get('to'))}",
+        *card_lines(card),
     ]
     lines += [f"= {local}" for local in calendar.local_times(fire)]
     if source:

@@ -20,11 +20,12 @@ from reconciler.desired.read import read_desired
 from reconciler.policy.evaluation import evaluate
 from reconciler.policy.settings import Policies
 from reconciler.policy.violation import Violation
+from reconciler.views.card import Card, card_of
 
 if TYPE_CHECKING:
     from reconciler.config.targets import Target
 
-__all__ = ["Calendar", "build", "clock_text"]
+__all__ = ["Calendar", "build", "card_lines", "clock_text"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class Calendar:
         for violation in self.violations:
             for wall in violation.walls:
                 found.setdefault((violation.schedule.name, wall), []).append(violation)
+        return found
+
+    def cards(self) -> dict[str, Card]:
+        """The card of each schedule that fires (its who, what and when), by name."""
+        found: dict[str, Card] = {}
+        for fire in self.fires:
+            if fire.schedule.name not in found:
+                body = fire.schedule.body()
+                found[fire.schedule.name] = card_of(body, self.site_timezone, self.site_zone, None)
         return found
 
     def zone_label(self, fire: Fire) -> str:
@@ -97,3 +107,10 @@ def build(target: Target, now: datetime, days: int | None = None) -> Calendar:
 def clock_text(wall: datetime) -> str:
     """`09:30`, or `09:30:15` when the seconds are not zero."""
     return wall.strftime("%H:%M:%S" if wall.second else "%H:%M")
+
+
+def card_lines(card: Card) -> list[str]:
+    """The card as a tooltip's or an event's lines: `audience: …`, `content: …`, `when: …`."""
+    lines = [f"audience: {card.audience}"]
+    lines += [f"content: {line}" for line in card.content]
+    return [*lines, f"when: {card.when}"]

@@ -10,12 +10,19 @@ from typing import Any
 from reconciler.core.audience import describe
 from reconciler.core.fires import Fire
 from reconciler.core.model import WEEKDAYS
+from reconciler.core.words import plural
 from reconciler.policy.violation import Violation
 from reconciler.views.calendar.model import Calendar, clock_text
 from reconciler.views.markdown import code
 from reconciler.views.markdown import text as inline
+from reconciler.views.width import clip, pad, width
 
-__all__ = ["fire_data", "render_json", "render_markdown", "render_text"]
+__all__ = ["TEXT_CELLS", "fire_data", "render_json", "render_markdown", "render_text"]
+
+#: The widest a column of names or audiences grows, in terminal cells (a longer one overflows).
+_COLUMN_CELLS = 40
+#: The cells of the text column: a push's text beyond them is cut, with "…".
+TEXT_CELLS = 48
 
 
 def fire_data(fire: Fire) -> dict[str, Any]:
@@ -52,29 +59,38 @@ def _flags(violations: list[Violation]) -> str:
 def _heading(calendar: Calendar) -> str:
     return (
         f"{calendar.start:%Y-%m-%d %H:%M} to {calendar.end:%Y-%m-%d %H:%M} "
-        f"({calendar.site_timezone}): {len(calendar.fires)} fire(s)"
+        f"({calendar.site_timezone}): {plural(len(calendar.fires), 'fire')}"
     )
 
 
+def _column(texts: Iterator[str]) -> int:
+    return min(_COLUMN_CELLS, max((width(t) for t in texts), default=0))
+
+
 def render_text(calendar: Calendar) -> str:
-    """One block per day: time, zone, schedule, audience, and the policies it breaks."""
-    marks = calendar.marks()
+    """One block per day: time, zone, schedule, audience, the push's text, and the policies
+    it breaks; columns aligned by display width (a CJK name takes two cells a character)."""
+    marks, cards = calendar.marks(), calendar.cards()
     lines = [
         f"push calendar for target {calendar.target}: {_heading(calendar)}",
         f"zone_type 1 times are in {calendar.site_timezone}; device-local (zone_type 2) "
         "fires at that time on each device's own clock",
     ]
     zone_width = max(len(calendar.site_timezone), len("device-local"))
-    name_width = min(40, max((len(f.schedule.name) for f in calendar.fires), default=0))
+    name_width = _column(f.schedule.name for f in calendar.fires)
+    audience_width = _column(c.audience for c in cards.values())
+    text_width = min(TEXT_CELLS, _column(c.text for c in cards.values()))
     for day, fires in _days(calendar):
         lines += ["", day]
         for fire in fires:
             flags = _flags(marks.get((fire.schedule.name, fire.wall), []))
-            lines.append(
+            card = cards[fire.schedule.name]
+            line = (
                 f"  {clock_text(fire.wall):<5}  {calendar.zone_label(fire):<{zone_width}}  "
-                f"{fire.schedule.name:<{name_width}}  {describe(fire.schedule.push.get('to'))}"
-                + (f"  ! policy {flags}" if flags else "")
+                f"{pad(fire.schedule.name, name_width)}  {pad(card.audience, audience_width)}  "
+                f"{pad(clip(card.text, TEXT_CELLS), text_width)}"
             )
+            lines.append((line + (f"  ! policy {flags}" if flags else "")).rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -83,7 +99,8 @@ def _md(value: str) -> str:
 
 
 def render_markdown(calendar: Calendar) -> str:
-    """A table by day: the day on its first row, then time, zone, schedule, audience, policy."""
+    """A table by day: the day on its first row, then time, zone, schedule, audience, the
+    push's text, policy."""
     marks = calendar.marks()
     lines = [
         f"### Push calendar for {code(calendar.target)}",
@@ -91,9 +108,10 @@ def render_markdown(calendar: Calendar) -> str:
         f"{_heading(calendar)}. zone_type 1 times are in {calendar.site_timezone}; "
         "*device-local* (zone_type 2) fires at that time on each device's own clock.",
         "",
-        "| day | time | zone | schedule | audience | policy |",
-        "|---|---|---|---|---|---|",
+        "| day | time | zone | schedule | audience | text | policy |",
+        "|---|---|---|---|---|---|---|",
     ]
+    cards = calendar.cards()
     for day, fires in _days(calendar):
         for position, fire in enumerate(fires):
             flags = _flags(marks.get((fire.schedule.name, fire.wall), []))
@@ -102,6 +120,6 @@ def render_markdown(calendar: Calendar) -> str:
                 f"| {f'**{day}**' if position == 0 else ''} | {clock_text(fire.wall)} "
                 f"| {'*' + zone + '*' if fire.zone_type == 2 else zone} "
                 f"| {code(fire.schedule.name, cell=True)} | {_md(describe(fire.schedule.push.get('to')))} "
-                f"| {'⚠ ' + _md(flags) if flags else ''} |"
+                f"| {_md(cards[fire.schedule.name].text)} | {'⚠ ' + _md(flags) if flags else ''} |"
             )
     return "\n".join(lines) + "\n"
