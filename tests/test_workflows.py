@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from reconciler.ci.proof import PLAN_WORKFLOW
+from reconciler.remote.seen import path_for
 from reconciler.repo.scaffold import LOCAL_ACTION, WORKFLOWS, files, render
 from tests.support.clock import NOW
 
@@ -208,3 +209,34 @@ def test_the_check_catches_a_pull_request_that_reads_a_secret() -> None:
     )
     assert secrets_in(leaky) == {"ENGAGELAB_MASTER_SECRET"}
     assert not PINNED.fullmatch("actions/checkout@v4")
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job", "command"),
+    [
+        ("reconciler-apply.yml", "apply", "reconciler ci apply"),
+        ("reconciler-drift.yml", "plan", "reconciler ci health"),
+    ],
+)
+def test_the_ids_seen_are_kept_between_runs(workflow: str, job: str, command: str) -> None:
+    """Health finds a one-off that fired and left the list by the ids apply and health met
+    (reconciler.remote.seen): they last only if the job restores the file before the command
+    that writes it and saves it after, whatever the command did."""
+    steps = load(workflow)["jobs"][job]["steps"]
+    seen = path_for(Path("."), "prod").name.replace("prod", "*")
+    cache = [
+        (i, s)
+        for i, s in enumerate(steps)
+        if s.get("with", {}).get("path") == f".reconciler/{seen}"
+    ]
+    (restore_at, restore), (save_at, save) = cache
+    runs_at = next(i for i, s in enumerate(steps) if str(s.get("run", "")).startswith(command))
+    assert restore["uses"].startswith("actions/cache/restore@")
+    assert save["uses"].startswith("actions/cache/save@")
+    assert restore_at < runs_at < save_at
+    assert str(save["if"]).startswith("always()")
+    # A key of its own each run (a cache entry cannot be overwritten), found again by its prefix.
+    assert save["with"]["key"] == restore["with"]["key"]
+    assert "github.run_id" in restore["with"]["key"]
+    assert restore["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert "toJSON(matrix.target.name)" in restore["with"]["restore-keys"]
