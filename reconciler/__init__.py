@@ -13,7 +13,7 @@ The Python API is this module's names (see docs/python-api.md):
     SyncOptions, SyncHooks, QuietHooks      how far a sync goes; what a front end sees
     each_target, TargetResult, JointApproval
                                             several targets at once, one confirmation
-    ReconcilerError, ConfigError, SourceError, PlanRefused, StalePlan
+    ReconcilerError, ConfigError, SourceError, PlanRefused, StalePlan, LocalStateError
                                             the errors (refusals come before any change)
 
 The package, one subpackage per stage of the data flow (layers import only
@@ -34,7 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler import _compat
 from reconciler._version import __version__
-from reconciler.errors import ConfigError, PlanRefused, ReconcilerError, SourceError, StalePlan
+from reconciler.errors import (
+    ConfigError,
+    LocalStateError,
+    PlanRefused,
+    ReconcilerError,
+    SourceError,
+    StalePlan,
+)
 
 if TYPE_CHECKING:
     from reconciler.apply.manager import (
@@ -75,6 +82,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "JointApproval",
+    "LocalStateError",
     "PlanRefused",
     "QuietHooks",
     "ReconcilerError",

@@ -7,7 +7,6 @@
     ├── PlanRefused                  a safety guard or a conflict stops the plan
     ├── StalePlan                    a saved plan or checksum no longer matches the remote
     ├── LocalStateError              endpoint: local's state file is read-only, locked or broken
-    ├── LocalStateError              endpoint: local's state file is read-only, locked or broken
     └── CiError                      (reconciler.ci.errors) a CI step: GitHubError, EventError, …
 
 Messages are one line, name the file and line, the schedule, or the API code,

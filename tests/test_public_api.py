@@ -37,6 +37,7 @@ DOCUMENTED_API = [
     "JointApproval",
     "PlanRefused",
     "StalePlan",
+    "LocalStateError",
     "plan_target",
 ]
 
