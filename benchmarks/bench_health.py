@@ -19,9 +19,8 @@ defaults) and measures, as bench_apply.py does:
 The floor is what the requests alone cost: the listing, ``2 x latency`` (page 1,
 then the other pages at once), plus the 1000 msg-ids requests at the rate limit,
 ``max(ceil(1000 / concurrency) x latency, 1000 / rate_limit)``. Target: the health
-check within 1.3x of it (the median of `--repeat` runs; the command's ratio is printed
-beside it). The result is checked too (980 ok, 10 failed, 10
-missed). Exit status 1 if either is missed.
+check and the whole command each within 1.3x of it (medians of `--repeat` runs). The
+result is checked too (980 ok, 10 failed, 10 missed). Exit status 1 if any is missed.
 
     .venv/bin/python benchmarks/bench_health.py [--count 1000] [--latency-ms 50]
 """
@@ -47,6 +46,7 @@ import httpx
 import yaml
 from bench_list import KEY, SECRET, _wait_for_url, reconciler_command
 
+from reconciler.core.words import plural
 from reconciler.remote.engagelab import ScheduleClient
 
 TARGET_RATIO = 1.3
@@ -189,7 +189,9 @@ def main() -> int:
     assert command_text is not None
     counts = json.loads(json_text)["counts"]
     expected = {"failed": BROKEN, "missed": BROKEN, "ok": args.count - 2 * BROKEN}
-    summary = f"{args.count} schedule(s): {BROKEN} failed, {BROKEN} missed, {expected['ok']} ok"
+    summary = (
+        f"{plural(args.count, 'schedule')}: {BROKEN} failed, {BROKEN} missed, {expected['ok']} ok"
+    )
     right = {k: counts[k] for k in expected} == expected
     right = right and text.splitlines()[-1] == command_text.splitlines()[-1] == summary
     ratio = took / floor
@@ -210,11 +212,13 @@ def main() -> int:
         f"{args.count}/{rate_limit:g} s) = {listing:.2f} + {msg_ids:.2f} = {floor:.2f} s"
     )
     print(f"  {text.splitlines()[-1]} ({'as expected' if right else f'expected {summary}'})")
+    command_ratio = command_took / floor
     print(
-        f"  health / floor: {ratio:.2f}x (target <= {TARGET_RATIO}x): "
-        f"{'PASS' if ratio <= TARGET_RATIO and right else 'FAIL'}"
+        f"  health / floor: {ratio:.2f}x in-process, {command_ratio:.2f}x the whole command "
+        f"(target <= {TARGET_RATIO}x for both): "
+        f"{'PASS' if max(ratio, command_ratio) <= TARGET_RATIO and right else 'FAIL'}"
     )
-    return 0 if ratio <= TARGET_RATIO and right else 1
+    return 0 if max(ratio, command_ratio) <= TARGET_RATIO and right else 1
 
 
 if __name__ == "__main__":
