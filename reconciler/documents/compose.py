@@ -316,8 +316,9 @@ class _Composer:
         if self.alias_budget < 0:
             raise ComposeError(
                 event.start_mark,
-                f"alias *{event.anchor} expands to {anchor.values} values, past the "
-                f"{self.alias_limit} that aliases may add to one file (an alias bomb?)",
+                f"alias *{event.anchor} expands to {anchor.values} values; with the aliases "
+                f"before it, that is past the {self.alias_limit} values aliases may add to "
+                "one file (an alias bomb?)",
             )
         # A copy, never the anchor's object; plain JSON values of bounded depth, so
         # through the C JSON codec (five times faster than copy.deepcopy).
