@@ -483,6 +483,16 @@ def test_empty_notification_counts_as_missing() -> None:
     ]
 
 
+def test_each_missing_key_is_said_once_in_our_words() -> None:
+    text = single().replace("enabled: true\n", "").replace("    platform: all\n", "")
+    text = text.replace("  to: all\n", "")
+    assert messages(check(text)) == [
+        "s.yaml:1:1: error: the schedule is missing 'enabled' (schedule morning_push)",
+        "s.yaml:6:1: error: push is missing 'to' (schedule morning_push)",
+        "s.yaml:7:3: error: push.body is missing 'platform' (schedule morning_push)",
+    ]
+
+
 def test_a_far_typo_of_notification_still_reports_the_missing_notification() -> None:
     text = single().replace("    notification:", "    popup:")
     assert messages(check(text)) == [

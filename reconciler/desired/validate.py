@@ -89,6 +89,9 @@ class _Checker:
         # near miss of that known key: `notifcation` explains a missing
         # `notification`, so the miss is not reported a second time.
         self.hinted: set[tuple[str, str]] = set()
+        # jsonschema reports each missing key of a mapping as its own error, in its own
+        # words: the keys are read from the schema instead, each said once.
+        self.said_missing: set[tuple[str, str]] = set()
 
     def add(self, pointer: str, message: str, severity: str = "error") -> None:
         line, column = self.doc.position(pointer)
@@ -143,10 +146,12 @@ class _Checker:
                 self.add(pointer.join([*path, key]), unknown_key(key, allowed, at))
             return
         if kind == "required":
-            missing = error.message.split("'")[1]
-            if (pointer.join(path), missing) in self.hinted:
-                return  # the unknown key's "did you mean" already says it
-            self.add(pointer.join(path), f"{where} is missing {missing!r}")
+            for missing in schema.get("required", []):
+                said = (pointer.join(path), missing)
+                if missing in instance or said in self.hinted or said in self.said_missing:
+                    continue  # present, or an unknown key's "did you mean" already says it
+                self.said_missing.add(said)
+                self.add(pointer.join(path), f"{where} is missing {missing!r}")
             return
         if kind == "type":
             expected: Any = error.validator_value
