@@ -98,14 +98,15 @@ def plan(state: State, name: str, pr_dir: Path, out: Path) -> None:
     from reconciler.ci.pull_request import plan_pull_request, record_head
     from reconciler.views.plan import render_text
 
-    record_head(out, name, actions.environ())
+    env = actions.environ()
+    record_head(out, name, env)
     try:
-        config, env = state.config(), actions.environ()
+        config = state.config()
         result = asyncio.run(plan_pull_request(config, name, pr_dir, out, now(), env))
     finally:
         written = out / f"plan-{name}.md"
         if written.is_file():
-            actions.summary(actions.environ(), written.read_text(encoding="utf-8"))
+            actions.summary(env, written.read_text(encoding="utf-8"))
     click.echo(render_text(result) if result is not None else f"target {name}: not planned")
 
 

@@ -94,10 +94,6 @@ def render_text(calendar: Calendar) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md(value: str) -> str:
-    return inline(value)
-
-
 def render_markdown(calendar: Calendar) -> str:
     """A table by day: the day on its first row, then time, zone, schedule, audience, the
     push's text, policy."""
@@ -119,7 +115,7 @@ def render_markdown(calendar: Calendar) -> str:
             lines.append(
                 f"| {f'**{day}**' if position == 0 else ''} | {clock_text(fire.wall)} "
                 f"| {'*' + zone + '*' if fire.zone_type == 2 else zone} "
-                f"| {code(fire.schedule.name, cell=True)} | {_md(describe(fire.schedule.push.get('to')))} "
-                f"| {_md(cards[fire.schedule.name].text)} | {'⚠ ' + _md(flags) if flags else ''} |"
+                f"| {code(fire.schedule.name, cell=True)} | {inline(describe(fire.schedule.push.get('to')))} "
+                f"| {inline(cards[fire.schedule.name].text)} | {'⚠ ' + inline(flags) if flags else ''} |"
             )
     return "\n".join(lines) + "\n"
